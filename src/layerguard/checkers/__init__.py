@@ -1,0 +1,32 @@
+"""Every rule, in one registry. Adding a rule is adding its module here."""
+
+from __future__ import annotations
+
+from layerguard.checkers.base import Rule
+from layerguard.checkers.lg101_orm_write_outside_service import OrmWriteOutsideService
+from layerguard.checkers.lg900_parse_error import ParseError
+
+ALL_RULES: tuple[type[Rule], ...] = (
+    OrmWriteOutsideService,
+    ParseError,
+)
+RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
+
+
+def rule_catalog() -> dict[str, dict]:
+    """code -> options schema, for config validation."""
+    return {rule.code: rule.OPTIONS for rule in ALL_RULES}
+
+
+def selected_rules(select: list[str], ignore: list[str]) -> list[type[Rule]]:
+    """Rules whose code starts with a selected prefix and with no ignored one (longest wins).
+
+    LG900 is always on unless ignored: a file nobody could read must not pass silently.
+    """
+    chosen = []
+    for rule in ALL_RULES:
+        selected = max((len(s) for s in select if rule.code.startswith(s)), default=-1)
+        ignored = max((len(s) for s in ignore if rule.code.startswith(s)), default=-1)
+        if selected > ignored or (rule.code == "LG900" and ignored < 0):
+            chosen.append(rule)
+    return chosen

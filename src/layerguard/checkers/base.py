@@ -1,0 +1,171 @@
+"""What every rule is: a class whose docstring is its documentation and whose
+VALID / INVALID examples are its tests (STYLE.md §1)."""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+import textwrap
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar, Iterable
+
+from layerguard.config import Settings
+from layerguard.facts import ModuleFacts, parse_python
+from layerguard.project import ModuleInfo, ProjectModel
+from layerguard.semgrep import RULES_DIR, SemgrepMatch, SemgrepRule, load_rules
+from layerguard.violation import Violation
+
+DOC_HEADINGS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead")
+EXPECT_MARKER = "# expect"
+
+
+@dataclass(frozen=True)
+class Example:
+    """A small Django project for a rule's tests.
+
+    `code` is written to `path` inside a default project (an app `shop` with
+    models Customer, Order, Item and Tag; see tests/test_rule_examples.py), and
+    `files` adds or replaces other files. In INVALID examples every line that must
+    be reported ends with `# expect`.
+    """
+
+    code: str
+    path: str = "shop/views.py"
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        return textwrap.dedent(self.code).lstrip("\n")
+
+    def expected_lines(self) -> list[int]:
+        return [number for number, line in enumerate(self.source.splitlines(), 1) if line.rstrip().endswith(EXPECT_MARKER)]
+
+
+class FileContext:
+    """One checked file, as the rules see it: its bytes, facts, place in the project."""
+
+    def __init__(self, path: str, source: bytes, facts: ModuleFacts, project: ProjectModel, settings: Settings):
+        self.path = path
+        self.source = source
+        self.facts = facts
+        self.project = project
+        self.settings = settings
+        self.module: ModuleInfo = project.modules_by_path[path]
+
+    @cached_property
+    def tree(self) -> ast.Module:
+        return parse_python(self.source)
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        starts = [0]
+        for match in re.finditer(rb"\n", self.source):
+            starts.append(match.end())
+        return starts
+
+    def line_bytes(self, line: int) -> bytes:
+        starts = self._line_starts
+        end = starts[line] if line < len(starts) else len(self.source)
+        return self.source[starts[line - 1]:end]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, byte column 0-based) of a byte offset, as `ast` counts columns."""
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1]
+
+    def column(self, line: int, byte_column: int) -> int:
+        """1-based character column from `ast`'s 0-based byte column."""
+        return len(self.line_bytes(line)[:byte_column].decode("utf-8", "replace")) + 1
+
+    @cached_property
+    def _nodes_by_start(self) -> dict[tuple[int, int], list[ast.AST]]:
+        index: dict[tuple[int, int], list[ast.AST]] = {}
+        for node in ast.walk(self.tree):
+            if hasattr(node, "lineno") and hasattr(node, "col_offset"):
+                index.setdefault((node.lineno, node.col_offset), []).append(node)
+        return index
+
+    def nodes_at(self, line: int, byte_column: int) -> list[ast.AST]:
+        return self._nodes_by_start.get((line, byte_column), [])
+
+    def nodes_on_line(self, line: int) -> Iterable[ast.AST]:
+        for (node_line, _), nodes in self._nodes_by_start.items():
+            if node_line == line:
+                yield from nodes
+
+    @cached_property
+    def _calls_by_end(self) -> dict[tuple[int, int], list[ast.Call]]:
+        index: dict[tuple[int, int], list[ast.Call]] = {}
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call):
+                index.setdefault((node.end_lineno, node.end_col_offset), []).append(node)
+        return index
+
+    def calls_ending_at(self, line: int, byte_column: int) -> list[ast.Call]:
+        return self._calls_by_end.get((line, byte_column), [])
+
+    def violation(self, code: str, node: Any, message: str) -> Violation:
+        """A violation at `node` (anything with ast positions)."""
+        line, end_line = node.lineno, node.end_lineno or node.lineno
+        app = self.project.app_of(self.path)
+        return Violation(
+            path=self.path,
+            line=line,
+            column=self.column(line, node.col_offset),
+            code=code,
+            end_line=end_line,
+            end_column=self.column(end_line, node.end_col_offset or node.col_offset),
+            message=message,
+            app=app.label if app else None,
+        )
+
+
+class Rule:
+    """Base of every rule. Subclasses set the class attributes and implement one back-end."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    # name -> (type, default); `[tool.layerguard.lint.<code>]` is validated against it.
+    OPTIONS: ClassVar[dict[str, tuple[type, Any]]] = {}
+    VALID: ClassVar[list[Example]] = []
+    INVALID: ClassVar[list[Example]] = []
+    # The YAML file in rules/ holding this rule's semgrep half, if it has one.
+    semgrep_file: ClassVar[str | None] = None
+    # Whether exempt modules (migrations, tests, settings, ...) are skipped.
+    skips_exempt_modules: ClassVar[bool] = True
+
+    @classmethod
+    def documentation(cls) -> str:
+        return textwrap.dedent(cls.__doc__ or "").strip()
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first sentence of "What it does"."""
+        doc = cls.documentation()
+        section = doc.split(DOC_HEADINGS[0], 1)[-1].split("##", 1)[0]
+        text = " ".join(section.split())
+        return text.split(". ")[0].rstrip(".") + "."
+
+    @classmethod
+    def semgrep_rules(cls) -> list[SemgrepRule]:
+        return load_rules(RULES_DIR / cls.semgrep_file) if cls.semgrep_file else []
+
+    @classmethod
+    def semgrep_path(cls) -> Path | None:
+        return RULES_DIR / cls.semgrep_file if cls.semgrep_file else None
+
+    def check_match(self, match: SemgrepMatch, rule: SemgrepRule, context: FileContext) -> Violation | None:
+        """Turn one semgrep match into a violation, or drop it (semgrep-backed rules)."""
+        return None
+
+    def check_file(self, context: FileContext) -> Iterable[Violation]:
+        """Violations found from the file and the project model (Python-backed rules)."""
+        return ()
+
+
+def interpolate(template: str, values: dict[str, str]) -> str:
+    """Fill a YAML message's `$NAME` placeholders with layerguard's display values."""
+    return re.sub(r"\$([A-Z_][A-Z0-9_]*)", lambda m: values.get(m.group(1), m.group(0)), template)

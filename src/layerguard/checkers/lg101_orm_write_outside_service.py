@@ -1,0 +1,357 @@
+from __future__ import annotations
+
+import ast
+
+from layerguard.checkers.base import Example, FileContext, Rule, interpolate
+from layerguard.facts import _annotation_name
+from layerguard.orm import WRITE_METHODS, Origin, OrmTyper, short_code
+from layerguard.semgrep import SemgrepMatch, SemgrepRule
+from layerguard.violation import Violation
+
+
+class OrmWriteOutsideService(Rule):
+    """## What it does
+    Flags an ORM write (`save`, `delete`, `create`, `update`, `bulk_create`,
+    `bulk_update`, `get_or_create`, `update_or_create`, a related manager's
+    `add`/`remove`/`set`/`clear`/`create`, or raw `INSERT`/`UPDATE`/`DELETE`
+    through a cursor) anywhere outside a service module: in views, serializers,
+    forms, admin, tasks, signal receivers, management commands, utils and selectors.
+
+    ## Why is this bad?
+    The styleguide's first rule is that business logic, and every write in it, lives
+    in services (HackSoft Django Styleguide, "Services"). A write in a view or a
+    serializer can only be reached over HTTP, is skipped by the management command
+    or task that needs the same change, and hides the code that must run in one
+    transaction. Selectors are for reads; a write there surprises every caller.
+
+    How layerguard decides: semgrep finds every call shaped like a write and every
+    name bound before one is written through (`rules/LG101-orm-write-outside-service.yaml`);
+    the project model then types the receiver. `Order.objects`, a queryset chain from it,
+    `Order(...)`, `Order.objects.get(...)`, `get_object_or_404(Order, ...)`, a parameter
+    annotated `Order`, `self.get_object()` in a view, `request.user`, and a relation of a
+    known instance (`order.items`) are writes; anything it cannot type (`form.save()`,
+    `serializer.save()`, `image.save()`, `cache.delete()`, `dict.update()`, `super().save()`)
+    is left alone: silence is preferred to a guess. Tests, migrations, settings and
+    factories are exempt, and a model module may write its own app's models.
+
+    ## Example
+    ```python
+    # shop/views.py
+    @api_view(["POST"])
+    def pay_order(request, pk):
+        order = get_object_or_404(Order, pk=pk)
+        order.paid = True
+        order.save()
+        return Response(status=204)
+    ```
+
+    ## Use instead
+    ```python
+    # shop/services.py
+    def order_pay(*, order: Order) -> Order:
+        order.paid = True
+        order.full_clean()
+        order.save()
+        return order
+
+    # shop/views.py
+    @api_view(["POST"])
+    def pay_order(request, pk):
+        order_pay(order=get_object_or_404(Order, pk=pk))
+        return Response(status=204)
+    ```
+    """
+
+    code = "LG101"
+    name = "orm-write-outside-service"
+    semgrep_file = "LG101-orm-write-outside-service.yaml"
+
+    INVALID = [
+        Example("""
+            from shop.models import Order
+
+            def create_order(request):
+                Order.objects.create(total=1)  # expect
+            """),
+        Example("""
+            from .models import Order
+
+            def pay_all(request):
+                Order.objects.filter(  # expect
+                    paid=False,
+                ).exclude(total=0).update(paid=True)
+            """),
+        Example("""
+            from django.shortcuts import get_object_or_404
+            from rest_framework.decorators import api_view
+            from shop.models import Order
+
+            @api_view(["POST"])
+            def pay(request, pk):
+                order = get_object_or_404(Order, pk=pk)
+                order.paid = True
+                order.save()  # expect
+            """),
+        Example("""
+            def rename(request):
+                request.user.first_name = "x"
+                request.user.save()  # expect
+            """),
+        Example("""
+            from rest_framework import generics
+
+            class OrderDelete(generics.DestroyAPIView):
+                def perform_destroy(self, instance):
+                    order = self.get_object()
+                    order.delete()  # expect
+            """, path="shop/routes.py"),
+        Example("""
+            from shop.models import Order, Tag
+
+            def tag(request, pk):
+                order = Order.objects.get(pk=pk)
+                order.tags.add(Tag.objects.get(name="vip"))  # expect
+                order.items.create(sku="x")  # expect
+            """),
+        Example("""
+            from django.db import connection
+
+            def purge():
+                with connection.cursor() as cursor:
+                    cursor.execute("DELETE FROM shop_order WHERE total = 0")  # expect
+            """, path="shop/selectors.py"),
+        Example("""
+            from celery import shared_task
+            from shop.models import Order
+
+            @shared_task
+            def mark_paid(order: Order):
+                order.paid = True
+                order.save(update_fields=["paid"])  # expect
+            """, path="shop/tasks.py"),
+        Example("""
+            from django.core.management.base import BaseCommand
+            from shop.models import Order
+
+            class Command(BaseCommand):
+                def handle(self, *args, **options):
+                    for order in Order.objects.filter(total=0):
+                        order.delete()  # expect
+            """, path="shop/management/commands/purge.py"),
+        Example("""
+            from rest_framework import serializers
+            from shop.models import Order
+
+            class OrderSerializer(serializers.ModelSerializer):
+                class Meta:
+                    model = Order
+                    fields = ["total"]
+
+                def create(self, validated_data):
+                    return Order.objects.create(**validated_data)  # expect
+            """, path="shop/serializers.py"),
+        Example("""
+            from billing.models import Invoice
+
+            class OrderManager:
+                def close(self, order):
+                    Invoice.objects.create(order_id=order.pk)  # expect
+            """, path="shop/managers.py", files={
+                "billing/__init__.py": "",
+                "billing/apps.py": "from django.apps import AppConfig\n\nclass BillingConfig(AppConfig):\n    name = 'billing'\n",
+                "billing/models.py": "from django.db import models\n\nclass Invoice(models.Model):\n    order_id = models.IntegerField()\n",
+            }),
+        Example("""
+            from django.contrib.auth import get_user_model
+
+            User = get_user_model()
+
+            def signup(request):
+                User.objects.create_user(username="a", password="b")  # expect
+            """),
+        Example("""
+            from shop import models
+
+            def bump(request):
+                order = models.Order(total=1)
+                order.save()  # expect
+            """, path="shop/utils.py"),
+    ]
+
+    VALID = [
+        Example("""
+            from shop.models import Order
+
+            def order_create(*, total: int) -> Order:
+                order = Order.objects.create(total=total)
+                order.items.create(sku="x")
+                return order
+            """, path="shop/services.py"),
+        Example("""
+            from shop.forms import OrderForm
+            from shop.serializers import OrderSerializer
+
+            def edit(request):
+                form = OrderForm(request.POST)
+                if form.is_valid():
+                    form.save()
+                serializer = OrderSerializer(data=request.data)
+                serializer.is_valid(raise_exception=True)
+                serializer.save()
+            """),
+        Example("""
+            from django.core.cache import cache
+            from django.core.files.storage import default_storage
+            from PIL import Image
+
+            def lookalikes(request, upload):
+                options = {}
+                options.update(a=1)
+                seen = set()
+                seen.add(1)
+                seen.clear()
+                cache.delete("k")
+                cache.set("k", 1)
+                image = Image.open(upload)
+                image.save("/tmp/x.png")
+                default_storage.delete("x.png")
+                request.session.save()
+            """),
+        Example("""
+            from django.db import models
+
+            class Order(models.Model):
+                total = models.IntegerField()
+
+                def save(self, *args, **kwargs):
+                    self.total = max(self.total, 0)
+                    super().save(*args, **kwargs)
+
+                def close(self):
+                    self.save()
+                    Order.objects.filter(pk=self.pk).update(total=0)
+            """, path="shop/models.py"),
+        Example("""
+            from shop.models import Order
+
+            def test_order_total():
+                Order.objects.create(total=1).save()
+            """, path="shop/tests/test_orders.py"),
+        Example("""
+            def forwards(apps, schema_editor):
+                Order = apps.get_model("shop", "Order")
+                Order.objects.create(total=1)
+            """, path="shop/migrations/0002_seed.py"),
+        Example("""
+            from django.db import connection
+            from shop.models import Order
+
+            def order_list(*, paid: bool):
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT id FROM shop_order WHERE paid = %s", [paid])
+                rows = Order.objects.filter(paid=paid).in_bulk()
+                rows.update({})
+                return Order.objects.filter(paid=paid).count()
+            """, path="shop/selectors.py"),
+        Example("""
+            def save_all(objects, workbook):
+                for obj in objects:
+                    obj.save()
+                workbook.save("out.xlsx")
+            """, path="shop/utils.py"),
+        Example("""
+            from shop.models import Order
+
+            def bump(request):
+                order = Order.objects.get(pk=1)
+                order = {"total": order.total}
+                order.update(total=2)
+            """),
+    ]
+
+    def check_match(self, match: SemgrepMatch, rule: SemgrepRule, context: FileContext) -> Violation | None:
+        project = context.project
+        if project.is_service_module(context.path):
+            return None
+        start = context.position(match.start_offset)
+        end = context.position(match.end_offset)
+        if rule.id.endswith("-raw-sql"):
+            call = _write_call(context, end, start)
+            if call is None:
+                return None
+            values = {"CURSOR": short_code(call.func.value), "EXECUTE": call.func.attr}
+            return self._report(context, call, rule, values)
+        flow = rule.id.endswith("-flow")
+        call = _write_call(context, end, None if flow else start)
+        if call is None:
+            return None
+        env: dict[str, Origin] = {}
+        if flow:
+            name = _flow_name(call)
+            origin = _origin(context, start[0], name) if name else None
+            if origin is None:
+                return None
+            env[name] = origin
+        classes, _ = project.enclosing(context.path, call.lineno)
+        enclosing_class = project.class_qualname(context.path, classes[-1]) if classes else None
+        write = OrmTyper(project, context.module, enclosing_class).write_of(call, env)
+        if write is None:
+            return None
+        if project.is_model_module(context.path):
+            # A model module may write its own app's models (a model method, a manager).
+            own_app = project.app_of(context.path)
+            written = project.model_info(write.model) if write.model else None
+            if written is None or (own_app is not None and written.app == own_app.label):
+                return None
+        values = {"RECV": short_code(call.func.value), "WRITE": call.func.attr}
+        return self._report(context, call, rule, values)
+
+    def _report(self, context: FileContext, call: ast.Call, rule: SemgrepRule, values: dict[str, str]) -> Violation:
+        layer = context.project.layer_at(context.path, call.lineno)
+        where = f"in {layer}" if layer else "outside a service module"
+        hint = context.project.service_module_hint(context.path)
+        message = f"{interpolate(rule.message, values)} {where}; move it to {hint}"
+        return context.violation(self.code, call, message)
+
+
+def _write_call(context: FileContext, end: tuple[int, int], start: tuple[int, int] | None) -> ast.Call | None:
+    """The write call a match ends with (and, for a plain match, starts with)."""
+    for call in context.calls_ending_at(*end):
+        if not isinstance(call.func, ast.Attribute) or call.func.attr not in WRITE_METHODS | {"execute", "executemany"}:
+            continue
+        if start is None or (call.lineno, call.col_offset) == start:
+            return call
+    return None
+
+
+def _flow_name(call: ast.Call) -> str | None:
+    receiver = call.func.value
+    if isinstance(receiver, ast.Attribute):  # order.items.add(...)
+        receiver = receiver.value
+    return receiver.id if isinstance(receiver, ast.Name) else None
+
+
+def _origin(context: FileContext, line: int, name: str) -> Origin | None:
+    """How `name` was bound by the statement a flow match starts on."""
+    for node in ast.walk(context.tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            if first != line and node.lineno != line:
+                continue
+            arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+            for argument in arguments:
+                if argument.arg == name and argument.annotation is not None:
+                    return Origin("annotation", annotation=_annotation_name(argument.annotation))
+        elif getattr(node, "lineno", None) != line:
+            continue
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id == name:
+                    return Origin("assign", node.value)
+                if isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name) \
+                        and target.elts[0].id == name:
+                    return Origin("assign-first-of-tuple", node.value)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            if isinstance(node.target, ast.Name) and node.target.id == name:
+                return Origin("loop", node.iter)
+    return None

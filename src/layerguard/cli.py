@@ -1,0 +1,138 @@
+"""Command line: parse options, call the engine, pick a reporter. Wiring only."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from layerguard import __version__
+from layerguard.checkers import ALL_RULES, RULES_BY_CODE, rule_catalog
+from layerguard.config import ConfigError, Settings, find_config_file, load_settings, validate_code_selector
+from layerguard.engine import check as run_check
+from layerguard.reporters import REPORTERS
+from layerguard.semgrep import SemgrepError
+
+EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+ROOT_MARKERS = ("manage.py", ".git", "pyproject.toml", "setup.cfg", "setup.py")
+
+
+class LayerguardError(click.ClickException):
+    """A one-line error and exit 2: config, semgrep, usage."""
+
+    exit_code = EXIT_ERROR
+
+    def show(self, file=None) -> None:
+        click.echo(f"layerguard: error: {self.format_message()}", err=True)
+
+
+def _split_codes(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [code.strip().upper() for code in value.split(",") if code.strip()]
+
+
+def _project_root(start: Path) -> Path:
+    """Without a config file: the nearest ancestor that looks like a project root."""
+    directory = start if start.is_dir() else start.parent
+    for candidate in [directory, *directory.parents]:
+        if any((candidate / marker).exists() for marker in ROOT_MARKERS):
+            return candidate
+    return directory
+
+
+def _load(config_file: Path | None, first_path: Path) -> Settings:
+    first_path = first_path.resolve()
+    if config_file is None:
+        config_file = find_config_file(first_path)
+    root = config_file.resolve().parent if config_file else _project_root(first_path)
+    try:
+        return load_settings(config_file, root, rule_catalog())
+    except ConfigError as error:
+        raise LayerguardError(str(error)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="layerguard")
+def main() -> None:
+    """Keep Django and DRF code in the simple service layer style."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--select", help="Comma-separated codes or prefixes to enable (LG, LG1, LG101).")
+@click.option("--ignore", help="Comma-separated codes or prefixes to disable.")
+@click.option("--format", "output_format", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True)
+@click.option("--output", "output_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of standard output.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Use this config file instead of looking for one.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when violations are found.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
+def check(paths, select, ignore, output_format, output_file, config_file, exit_zero, no_cache) -> None:
+    """Check PATHS (default: the current directory)."""
+    paths = list(paths) or [Path(".")]
+    settings = _load(config_file, paths[0])
+    select_codes = _split_codes(select) or settings.select
+    ignore_codes = [*settings.ignore, *(_split_codes(ignore) or [])]
+    for option, codes in (("--select", _split_codes(select) or []), ("--ignore", _split_codes(ignore) or [])):
+        for code in codes:
+            try:
+                validate_code_selector(code, rule_catalog(), f"option {option}")
+            except ConfigError as error:
+                raise LayerguardError(str(error)) from None
+    try:
+        report = run_check(settings, paths, select_codes, ignore_codes)
+    except SemgrepError as error:
+        raise LayerguardError(str(error)) from None
+    except Exception as error:  # never a traceback for the user; LAYERGUARD_DEBUG=1 shows it
+        if os.environ.get("LAYERGUARD_DEBUG"):
+            raise
+        raise LayerguardError(f"internal error: {type(error).__name__}: {error} (rerun with LAYERGUARD_DEBUG=1)") from None
+    reporter = REPORTERS[output_format]
+    if output_file is not None:
+        output_file.write_text(reporter(report, False), encoding="utf-8")
+    elif output_format == "text" and sys.stdout.isatty():
+        Console(highlight=False, soft_wrap=True).print(reporter(report, True), end="")
+    else:
+        click.echo(reporter(report, False), nl=False)
+    if report.violations and not exit_zero:
+        sys.exit(EXIT_VIOLATIONS)
+
+
+@main.command()
+def rules() -> None:
+    """List every rule: code, name and what it flags."""
+    if sys.stdout.isatty():
+        from rich.table import Table
+
+        table = Table("code", "name", "what it flags", box=None)
+        for rule in ALL_RULES:
+            table.add_row(rule.code, rule.name, rule.summary())
+        Console().print(table)
+        return
+    for rule in ALL_RULES:
+        click.echo(f"{rule.code}  {rule.name:<28}  {rule.summary()}")
+
+
+@main.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """Show a rule's documentation: what it does, why, an example, what to do instead."""
+    rule = RULES_BY_CODE.get(code.upper()) or next((r for r in ALL_RULES if r.name == code), None)
+    if rule is None:
+        raise LayerguardError(f"unknown rule `{code}` (see `layerguard rules`)")
+    click.echo(rule_page(rule))
+
+
+def rule_page(rule) -> str:
+    """The rule's page, as `explain` prints it and docs/rules.md collects it."""
+    page = f"# {rule.name} ({rule.code})\n\n{rule.documentation()}\n"
+    if rule.OPTIONS:
+        page += "\n## Options\n"
+        for name, (kind, default) in rule.OPTIONS.items():
+            page += f"- `{name}` ({kind.__name__}, default `{default!r}`): `[tool.layerguard.lint.{rule.code}]`\n"
+    return page

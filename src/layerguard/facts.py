@@ -1,0 +1,371 @@
+"""Per-file facts for the project model, from one cheap `ast` pass.
+
+Everything here is a function of the file's bytes alone (no paths, no other files),
+so it can be cached by content hash and computed in worker processes. Names are kept
+as written (`models.ForeignKey`, `.models`); the project model resolves them.
+
+`ast` is 12x cheaper than libcst on real projects (netbox: 1.3 s against 16.6 s),
+so libcst is only used for the rare file `ast` cannot read because it uses syntax
+newer than the running Python (3.12 generics under 3.11): libcst removes the type
+parameters and `ast` reads the result, keeping one extractor for every file.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+from dataclasses import dataclass, field
+
+RELATION_FIELDS = {"ForeignKey": "fk", "OneToOneField": "o2o", "ManyToManyField": "m2m",
+                   "GenericRelation": "generic", "ParentalKey": "fk", "ParentalManyToManyField": "m2m",
+                   "TreeForeignKey": "fk", "TreeOneToOneField": "o2o", "TreeManyToManyField": "m2m"}
+
+
+@dataclass
+class ImportFact:
+    line: int
+    end_line: int
+    column: int
+    module: str  # as written, without leading dots ("" for `from . import x`)
+    level: int  # number of leading dots
+    names: list[tuple[str, str | None]] | None  # None for `import a.b [as c]`
+    asname: str | None = None  # for `import a.b as c`
+    in_function: bool = False
+
+
+@dataclass
+class FieldFact:
+    name: str
+    field_call: str  # dotted callee as written, e.g. "models.ForeignKey"
+    kind: str  # fk, o2o, m2m, generic
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    target: str | None  # dotted expression or string literal contents
+    target_is_string: bool
+    related_name: str | None
+    through: str | None
+    through_is_string: bool
+
+
+@dataclass
+class ClassFact:
+    name: str
+    qualname: str  # within the module: "Outer.Inner"
+    line: int
+    end_line: int
+    column: int
+    bases: list[str]  # dotted texts; unresolvable bases are left out
+    decorators: list[str]
+    fields: list[FieldFact] = field(default_factory=list)
+    managers: list[str] = field(default_factory=list)
+    abstract: bool = False
+    string_attributes: dict[str, str] = field(default_factory=dict)  # e.g. AppConfig name/label
+
+
+@dataclass
+class FunctionFact:
+    name: str
+    qualname: str
+    line: int  # the `def` line, not the decorators'
+    end_line: int
+    column: int
+    decorators: list[str]
+    params: list[tuple[str, str | None]]  # (name, dotted annotation or string)
+    class_qualname: str | None  # the class it is a method of
+    is_async: bool
+
+
+@dataclass
+class ModuleFacts:
+    parse_error: str | None = None
+    error_line: int = 1
+    error_column: int = 1
+    imports: list[ImportFact] = field(default_factory=list)
+    star_imports: list[tuple[str, int]] = field(default_factory=list)  # (module, level)
+    aliases: dict[str, str] = field(default_factory=dict)  # module-level `X = dotted` / `X = f()`
+    classes: list[ClassFact] = field(default_factory=list)
+    functions: list[FunctionFact] = field(default_factory=list)
+    # (first, last) line of every statement (or compound statement header) spanning lines
+    statement_spans: list[tuple[int, int]] = field(default_factory=list)
+
+    def statement_start(self, line: int) -> int:
+        """The first line of the innermost multi-line statement containing `line`."""
+        index = bisect.bisect_right(self.statement_spans, (line, 1 << 30)) - 1
+        best = line
+        while index >= 0:
+            start, end = self.statement_spans[index]
+            if start <= line <= end:
+                best = start
+                break
+            index -= 1
+        return best
+
+
+def dotted_name(node: ast.AST) -> str | None:
+    """`a.b.c` for names and attribute chains, `f()` for a call of one without arguments."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = dotted_name(node.value)
+        return f"{base}.{node.attr}" if base else None
+    if isinstance(node, ast.Subscript):  # Generic[T], APIView[...]
+        return dotted_name(node.value)
+    if isinstance(node, ast.Call) and not node.args and not node.keywords:
+        base = dotted_name(node.func)
+        return f"{base}()" if base else None
+    return None
+
+
+def parse_python(source: bytes) -> ast.Module:
+    """`ast.parse`, falling back to libcst for syntax newer than this Python.
+
+    Raises SyntaxError (or ValueError for NUL bytes) when neither can read it.
+    """
+    try:
+        return ast.parse(source)
+    except SyntaxError as original:
+        try:
+            return ast.parse(_without_new_syntax(source))
+        except Exception:
+            raise original from None
+
+
+def _without_new_syntax(source: bytes) -> str:
+    import libcst
+
+    module = libcst.parse_module(source)
+
+    class StripTypeParameters(libcst.CSTTransformer):
+        def leave_FunctionDef(self, original, updated):
+            return updated.with_changes(type_parameters=None)
+
+        def leave_ClassDef(self, original, updated):
+            return updated.with_changes(type_parameters=None)
+
+        def leave_TypeAlias(self, original, updated):
+            return libcst.Assign(targets=[libcst.AssignTarget(updated.name)], value=updated.value)
+
+    return module.visit(StripTypeParameters()).code
+
+
+def extract_facts(source: bytes) -> ModuleFacts:
+    try:
+        tree = parse_python(source)
+    except SyntaxError as error:
+        message = error.msg or "invalid syntax"
+        return ModuleFacts(parse_error=message, error_line=error.lineno or 1, error_column=error.offset or 1)
+    except (ValueError, UnicodeDecodeError) as error:  # NUL bytes, undecodable source
+        return ModuleFacts(parse_error=str(error))
+    except RecursionError:
+        return ModuleFacts(parse_error="too deeply nested to parse")
+    collector = _FactCollector()
+    collector.visit(tree)
+    facts = collector.facts
+    facts.statement_spans.sort()
+    return facts
+
+
+class _FactCollector(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.facts = ModuleFacts()
+        self._scope: list[str] = []  # qualname parts
+        self._class_stack: list[ClassFact | None] = []  # None marks a function scope
+        self._function_depth = 0
+
+    def generic_visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.stmt):
+            self._record_span(node)
+        super().generic_visit(node)
+
+    def _record_span(self, node: ast.stmt) -> None:
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.AST):
+            last = body[0].lineno - 1  # a compound statement's header only
+            if last > node.lineno:
+                self.facts.statement_spans.append((node.lineno, last))
+        elif node.end_lineno and node.end_lineno > node.lineno:
+            self.facts.statement_spans.append((node.lineno, node.end_lineno))
+
+    # imports -------------------------------------------------------------
+    def visit_Import(self, node: ast.Import) -> None:
+        self._record_span(node)
+        for alias in node.names:
+            self.facts.imports.append(
+                ImportFact(node.lineno, node.end_lineno or node.lineno, node.col_offset + 1, alias.name, 0,
+                           None, alias.asname, in_function=self._function_depth > 0)
+            )
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        self._record_span(node)
+        names = [(alias.name, alias.asname) for alias in node.names if alias.name != "*"]
+        if any(alias.name == "*" for alias in node.names):
+            self.facts.star_imports.append((node.module or "", node.level or 0))
+        self.facts.imports.append(
+            ImportFact(node.lineno, node.end_lineno or node.lineno, node.col_offset + 1, node.module or "",
+                       node.level or 0, names, in_function=self._function_depth > 0)
+        )
+
+    # module-level aliases ---------------------------------------------------
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self._record_span(node)
+        if not self._scope and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = dotted_name(node.value)
+            if value:
+                self.facts.aliases[node.targets[0].id] = value
+        current_class = self._class_stack[-1] if self._class_stack else None
+        if current_class is not None:
+            self._record_class_attribute(current_class, node)
+        self.generic_visit_children(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._record_span(node)
+        current_class = self._class_stack[-1] if self._class_stack else None
+        if current_class is not None and node.value is not None and isinstance(node.target, ast.Name):
+            self._record_class_attribute(current_class, ast.Assign(targets=[node.target], value=node.value,
+                                                                   lineno=node.lineno, col_offset=node.col_offset))
+        self.generic_visit_children(node)
+
+    def generic_visit_children(self, node: ast.AST) -> None:
+        super().generic_visit(node)
+
+    def _record_class_attribute(self, cls: ClassFact, node: ast.Assign) -> None:
+        if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+            return
+        name = node.targets[0].id
+        value = node.value
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            cls.string_attributes[name] = value.value
+            return
+        if not isinstance(value, ast.Call):
+            return
+        callee = dotted_name(value.func) or ""
+        last = callee.rsplit(".", 1)[-1]
+        if last in RELATION_FIELDS:
+            cls.fields.append(_field_fact(name, callee, RELATION_FIELDS[last], value))
+        elif last.endswith("Manager") or "as_manager" in callee or _is_from_queryset(value):
+            cls.managers.append(name)
+
+    # definitions -------------------------------------------------------
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        qualname = ".".join([*self._scope, node.name])
+        bases = [name for name in (dotted_name(base) for base in node.bases) if name]
+        cls = ClassFact(
+            name=node.name,
+            qualname=qualname,
+            line=node.lineno,
+            end_line=node.end_lineno or node.lineno,
+            column=node.col_offset + 1,
+            bases=bases,
+            decorators=[_decorator_name(d) for d in node.decorator_list],
+        )
+        cls.abstract = _is_abstract(node)
+        self.facts.classes.append(cls)
+        self._record_span(node)
+        self._scope.append(node.name)
+        self._class_stack.append(cls)
+        for statement in node.body:
+            self.visit(statement)
+        self._class_stack.pop()
+        self._scope.pop()
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+
+    def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        qualname = ".".join([*self._scope, node.name])
+        owner = self._class_stack[-1] if self._class_stack else None
+        arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+        params = [(arg.arg, _annotation_name(arg.annotation)) for arg in arguments]
+        self.facts.functions.append(
+            FunctionFact(
+                name=node.name,
+                qualname=qualname,
+                line=node.lineno,
+                end_line=node.end_lineno or node.lineno,
+                column=node.col_offset + 1,
+                decorators=[_decorator_name(d) for d in node.decorator_list],
+                params=params,
+                class_qualname=owner.qualname if owner is not None else None,
+                is_async=isinstance(node, ast.AsyncFunctionDef),
+            )
+        )
+        self._record_span(node)
+        self._scope.append(node.name)
+        self._class_stack.append(None)
+        self._function_depth += 1
+        for statement in node.body:
+            self.visit(statement)
+        self._function_depth -= 1
+        self._class_stack.pop()
+        self._scope.pop()
+
+    visit_FunctionDef = _visit_function
+    visit_AsyncFunctionDef = _visit_function
+
+
+def _decorator_name(node: ast.expr) -> str:
+    target = node.func if isinstance(node, ast.Call) else node
+    return dotted_name(target) or ""
+
+
+def _annotation_name(node: ast.expr | None) -> str | None:
+    if node is None:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.strip()
+    if isinstance(node, ast.BinOp):  # `Order | None`
+        return _annotation_name(node.left) or _annotation_name(node.right)
+    if isinstance(node, ast.Subscript) and dotted_name(node.value) in ("Optional", "typing.Optional"):
+        return _annotation_name(node.slice)
+    return dotted_name(node)
+
+
+def _is_from_queryset(call: ast.Call) -> bool:
+    inner = call.func
+    return isinstance(inner, ast.Call) and (dotted_name(inner.func) or "").endswith("from_queryset")
+
+
+def _is_abstract(node: ast.ClassDef) -> bool:
+    for statement in node.body:
+        if isinstance(statement, ast.ClassDef) and statement.name == "Meta":
+            for item in statement.body:
+                if (
+                    isinstance(item, ast.Assign)
+                    and any(isinstance(t, ast.Name) and t.id == "abstract" for t in item.targets)
+                    and isinstance(item.value, ast.Constant)
+                    and item.value.value is True
+                ):
+                    return True
+    return False
+
+
+def _field_fact(name: str, callee: str, kind: str, call: ast.Call) -> FieldFact:
+    keywords = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
+    target_node = call.args[0] if call.args else keywords.get("to")
+    target, target_is_string = _reference(target_node)
+    through, through_is_string = _reference(keywords.get("through"))
+    related = keywords.get("related_name")
+    related_name = related.value if isinstance(related, ast.Constant) and isinstance(related.value, str) else None
+    return FieldFact(
+        name=name,
+        field_call=callee,
+        kind=kind,
+        line=call.lineno,
+        column=call.col_offset + 1,
+        end_line=call.end_lineno or call.lineno,
+        end_column=(call.end_col_offset or call.col_offset) + 1,
+        target=target,
+        target_is_string=target_is_string,
+        related_name=related_name,
+        through=through,
+        through_is_string=through_is_string,
+    )
+
+
+def _reference(node: ast.expr | None) -> tuple[str | None, bool]:
+    if node is None:
+        return None, False
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value, True
+    return dotted_name(node), False

@@ -1,0 +1,239 @@
+"""What an expression is, as far as the ORM goes: a model class, a manager, a queryset,
+a related manager or a model instance, or unknown.
+
+This is what keeps LG101 precise: `form.save()`, `image.save()`, `cache.delete(k)`
+and `dict.update()` have receivers that type as unknown, so they are never writes.
+Names are resolved by the project model's one resolver; this module only adds the
+ORM's rules (`Model.objects` is a manager, `.filter()` keeps a queryset, `.get()`
+gives an instance, `instance.items` is a related manager if `items` is a relation).
+When in doubt the answer is unknown, and unknown is silence.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from dataclasses import dataclass
+
+from layerguard.facts import dotted_name
+from layerguard.project import USER_MODEL, ModuleInfo, ProjectModel
+
+MANAGER_WRITES = {
+    "create", "update", "delete", "bulk_create", "bulk_update", "get_or_create", "update_or_create",
+    "create_user", "create_superuser",
+    "acreate", "aupdate", "adelete", "abulk_create", "abulk_update", "aget_or_create", "aupdate_or_create",
+    "acreate_user", "acreate_superuser",
+}
+RELATED_WRITES = {"add", "remove", "set", "clear", "create", "get_or_create", "update_or_create",
+                  "update", "delete", "bulk_create", "aadd", "aremove", "aset", "aclear", "acreate"}
+INSTANCE_WRITES = {"save", "delete", "asave", "adelete"}
+WRITE_METHODS = MANAGER_WRITES | RELATED_WRITES | INSTANCE_WRITES
+
+INSTANCE_GETTERS = {"get", "first", "last", "latest", "earliest", "create", "get_by_natural_key",
+                    "create_user", "create_superuser", "aget", "afirst", "alast", "alatest",
+                    "aearliest", "acreate"}
+TUPLE_GETTERS = {"get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create"}
+# Manager and queryset methods whose result is not a queryset (a dict, a number, a bool...).
+NOT_QUERYSETS = {"count", "exists", "aggregate", "in_bulk", "iterator", "explain", "contains",
+                 "acount", "aexists", "aaggregate", "ain_bulk", "acontains", "update", "delete",
+                 "bulk_create", "bulk_update",
+                 *TUPLE_GETTERS, *MANAGER_WRITES}
+GET_OBJECT_SHORTCUTS = {"django.shortcuts.get_object_or_404", "django.shortcuts.aget_object_or_404"}
+USER_RELATIONS = {"groups", "user_permissions"}
+
+
+@dataclass(frozen=True)
+class OrmType:
+    kind: str  # "class", "manager", "queryset", "related", "instance"
+    model: str | None  # qualified model name; None when the model is not known
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a local name got its value, as semgrep's flow patterns found it."""
+
+    kind: str  # "assign", "assign-first-of-tuple", "loop", "annotation"
+    node: ast.AST | None = None
+    annotation: str | None = None
+
+
+@dataclass(frozen=True)
+class OrmWrite:
+    model: str | None
+    kind: str  # the receiver's kind
+    method: str
+
+
+class OrmTyper:
+    def __init__(self, project: ProjectModel, module: ModuleInfo, enclosing_class: str | None = None):
+        self.project = project
+        self.module = module
+        self.enclosing_class = enclosing_class
+
+    def write_of(self, call: ast.Call, env: dict[str, Origin] | None = None) -> OrmWrite | None:
+        """The ORM write `call` performs, or None when it is not (known to be) one."""
+        if not isinstance(call.func, ast.Attribute):
+            return None
+        method = call.func.attr
+        receiver = self.type_of(call.func.value, env or {})
+        if receiver is None:
+            return None
+        if receiver.kind in ("manager", "queryset") and method in MANAGER_WRITES:
+            return OrmWrite(receiver.model, receiver.kind, method)
+        if receiver.kind == "related" and method in RELATED_WRITES:
+            return OrmWrite(receiver.model, receiver.kind, method)
+        if receiver.kind == "instance" and method in INSTANCE_WRITES:
+            return OrmWrite(receiver.model, receiver.kind, method)
+        return None
+
+    def type_of(self, node: ast.AST, env: dict[str, Origin]) -> OrmType | None:
+        if isinstance(node, ast.Await):
+            return self.type_of(node.value, env)
+        if isinstance(node, ast.Name):
+            if node.id in env:
+                origin = env[node.id]
+                rest = {name: value for name, value in env.items() if name != node.id}
+                return self._type_of_origin(origin, rest)
+            return self._class_named(node.id)
+        if isinstance(node, ast.Attribute):
+            return self._type_of_attribute(node, env)
+        if isinstance(node, ast.Call):
+            return self._type_of_call(node, env)
+        if isinstance(node, ast.Subscript):
+            base = self.type_of(node.value, env)
+            if base and base.kind in ("queryset", "manager", "related"):
+                if isinstance(node.slice, ast.Slice):
+                    return OrmType("queryset", base.model)
+                return OrmType("instance", base.model)
+        return None
+
+    def _class_named(self, dotted: str) -> OrmType | None:
+        if dotted in ("self", "cls"):
+            return None
+        qualified = self.project.resolve(self.module, dotted)
+        if qualified == dotted and "." not in dotted and not self._is_bound(dotted):
+            return None  # an unbound name is nothing we can know
+        if self.project.is_model_class(qualified):
+            return OrmType("class", qualified)
+        return None
+
+    def _is_bound(self, name: str) -> bool:
+        return name in self.project._bindings_of(self.module.path)
+
+    def _type_of_origin(self, origin: Origin, env: dict[str, Origin]) -> OrmType | None:
+        if origin.kind == "annotation":
+            if not origin.annotation:
+                return None
+            cls = self._class_named(origin.annotation) or self._model_by_string(origin.annotation)
+            return OrmType("instance", cls.model) if cls else None
+        value = self.type_of(origin.node, env) if origin.node is not None else None
+        if origin.kind == "assign-first-of-tuple":
+            node = origin.node
+            if isinstance(node, ast.Await):
+                node = node.value
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in TUPLE_GETTERS
+            ):
+                manager = self.type_of(node.func.value, env)
+                if manager and manager.kind in ("manager", "queryset", "related"):
+                    return OrmType("instance", manager.model)
+            return None
+        if origin.kind == "loop":
+            if value and value.kind in ("queryset", "manager", "related"):
+                return OrmType("instance", value.model)
+            return None
+        return value
+
+    def _model_by_string(self, annotation: str) -> OrmType | None:
+        if "." in annotation:
+            qualified = self.project.model_by_reference(annotation, self.module, is_string=True)
+            return OrmType("class", qualified) if qualified else None
+        return None
+
+    def _type_of_attribute(self, node: ast.Attribute, env: dict[str, Origin]) -> OrmType | None:
+        dotted = dotted_name(node)
+        if dotted and dotted.split(".")[0] not in env:
+            as_class = self._class_named(dotted)
+            if as_class:
+                return as_class
+        # request.user / self.request.user: the authenticated user instance.
+        if node.attr == "user" and dotted in ("request.user", "self.request.user", "info.context.user"):
+            return OrmType("instance", USER_MODEL)
+        base = self.type_of(node.value, env)
+        if base is None:
+            return None
+        if base.kind == "class":
+            info = self.project.model_info(base.model) if base.model else None
+            if info and node.attr in info.managers:
+                return OrmType("manager", base.model)
+            return None
+        if base.kind == "instance":
+            return self._relation(base.model, node.attr)
+        return None
+
+    def _relation(self, model: str | None, attribute: str) -> OrmType | None:
+        if model is None:
+            return OrmType("related", None) if attribute.endswith("_set") else None
+        if model == USER_MODEL and attribute in USER_RELATIONS:
+            return OrmType("related", "django.contrib.auth.models.Group")
+        accessors = self.project.relation_accessors.get(model, {})
+        if attribute in accessors:
+            kind, related = accessors[attribute]
+            return OrmType("related" if kind == "manager" else "instance", related)
+        if attribute.endswith("_set") and model not in self.project.models:
+            return OrmType("related", None)  # external model: only Django's default accessors
+        return None
+
+    def _type_of_call(self, node: ast.Call, env: dict[str, Origin]) -> OrmType | None:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            method = func.attr
+            if method == "get_object" and isinstance(func.value, ast.Name) and func.value.id == "self":
+                return OrmType("instance", None) if self._in_view_or_admin() else None
+            base = self.type_of(func.value, env)
+            if base is not None and base.kind in ("manager", "queryset", "related"):
+                if method in INSTANCE_GETTERS:
+                    return OrmType("instance", base.model)
+                if method in NOT_QUERYSETS:
+                    return None
+                return OrmType("queryset", base.model)
+            if base is not None and base.kind == "class":
+                return None
+        dotted = dotted_name(func)
+        if dotted is None or dotted.split(".")[0] in env:
+            return None
+        qualified = self.project.resolve(self.module, dotted)
+        if qualified in GET_OBJECT_SHORTCUTS and node.args:
+            target = self.type_of(node.args[0], env)
+            if target and target.kind in ("class", "manager", "queryset", "related"):
+                return OrmType("instance", target.model)
+            return None
+        if qualified == "django.contrib.auth.get_user_model":
+            return OrmType("class", USER_MODEL)
+        called = self._class_named(dotted)
+        if called and called.kind == "class":
+            return OrmType("instance", called.model)
+        return None
+
+    def _in_view_or_admin(self) -> bool:
+        if not self.enclosing_class:
+            return False
+        return self.project.is_view_class(self.enclosing_class) or self.project.is_admin_class(self.enclosing_class)
+
+
+def short_code(node: ast.AST) -> str:
+    """`Order.objects.filter(...)`: an expression as written, call arguments elided."""
+
+    class ElideArguments(ast.NodeTransformer):
+        def visit_Call(self, call: ast.Call) -> ast.Call:
+            self.generic_visit(call)
+            if call.args or call.keywords:
+                call.args, call.keywords = [ast.Constant(value=...)], []
+            return call
+
+    try:
+        return ast.unparse(ElideArguments().visit(copy.deepcopy(node)))
+    except Exception:  # pragma: no cover - unparse of a parsed node should not fail
+        return "this call"

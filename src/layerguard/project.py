@@ -1,0 +1,520 @@
+"""The project model: apps, modules, models, views and serializers, and the one name resolver.
+
+Built once per run from every file's facts (facts.py). Checkers ask it questions
+("what does `Order` in shop/views.py refer to?", "is this class a view?") and
+never walk other files themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import PurePosixPath
+
+from layerguard.config import Settings
+from layerguard.discover import PathMatcher
+from layerguard.facts import ClassFact, FieldFact, FunctionFact, ModuleFacts
+
+# Bases that make a class a Django model. External bases are only known by name:
+# the known ones below, and any `...models.<Name>Model` (django-extensions'
+# TimeStampedModel, a company's core.models.BaseModel installed as a package...).
+MODEL_BASES = {
+    "django.db.models.Model",
+    "django.db.models.base.Model",
+    "django.contrib.auth.models.AbstractUser",
+    "django.contrib.auth.models.AbstractBaseUser",
+    "django.contrib.auth.base_user.AbstractBaseUser",
+    "django.contrib.auth.models.PermissionsMixin",
+    "django.contrib.auth.models.User",
+    "django.contrib.auth.models.Group",
+    "django.contrib.auth.models.Permission",
+    "django.contrib.contenttypes.models.ContentType",
+    "django.contrib.sites.models.Site",
+    "django.contrib.gis.db.models.Model",
+    "mptt.models.MPTTModel",
+    "polymorphic.models.PolymorphicModel",
+    "treebeard.mp_tree.MP_Node",
+    "treebeard.ns_tree.NS_Node",
+    "treebeard.al_tree.AL_Node",
+    "taggit.models.TagBase",
+    "taggit.models.TaggedItemBase",
+    "taggit.models.GenericTaggedItemBase",
+    "taggit.models.ItemBase",
+}
+USER_MODEL = "django.contrib.auth.models.User"
+
+VIEW_BASE_PREFIXES = (
+    "django.views.",
+    "rest_framework.views.",
+    "rest_framework.generics.",
+    "rest_framework.viewsets.",
+    "rest_framework.mixins.",
+    "django.contrib.auth.views.",
+)
+VIEW_DECORATORS = {
+    "rest_framework.decorators.api_view",
+    "django.contrib.auth.decorators.login_required",
+    "django.contrib.auth.decorators.permission_required",
+    "django.contrib.auth.decorators.user_passes_test",
+    "django.contrib.admin.views.decorators.staff_member_required",
+}
+VIEW_DECORATOR_PREFIXES = ("django.views.decorators.",)
+SERIALIZER_BASE_PREFIXES = ("rest_framework.serializers.",)
+ADMIN_BASE_PREFIXES = ("django.contrib.admin.", "django.contrib.gis.admin.")
+FORM_BASE_PREFIXES = ("django.forms.",)
+TASK_DECORATOR_SUFFIXES = ("shared_task", ".task", "celery.task", "dramatiq.actor", "huey.task", "db_task", "db_periodic_task", "periodic_task")
+SIGNAL_DECORATORS = {"django.dispatch.receiver", "django.dispatch.dispatcher.receiver"}
+
+
+@dataclass(frozen=True)
+class App:
+    label: str
+    directory: str  # root-relative posix path, "" for the root
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    path: str  # root-relative posix path
+    name: str  # dotted module name
+    is_package: bool
+    facts: ModuleFacts
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    qualname: str
+    name: str
+    app: str | None
+    abstract: bool
+    fields: tuple[FieldFact, ...]
+    managers: tuple[str, ...]
+    external: bool = False
+
+
+class ProjectModel:
+    def __init__(self, settings: Settings, facts_by_path: dict[str, ModuleFacts]):
+        self.settings = settings
+        self.facts_by_path = facts_by_path
+        self._service = PathMatcher(settings.service_modules)
+        self._selector = PathMatcher(settings.selector_modules)
+        self._view = PathMatcher(settings.view_modules)
+        self._exempt = PathMatcher(settings.exempt_modules)
+        self._model_module = PathMatcher(settings.model_modules)
+        self.modules_by_name: dict[str, ModuleInfo] = {}
+        self.modules_by_path: dict[str, ModuleInfo] = {}
+        for path, facts in facts_by_path.items():
+            info = ModuleInfo(path, _module_name(path, facts_by_path), path.endswith("__init__.py"), facts)
+            self.modules_by_path[path] = info
+            self.modules_by_name.setdefault(info.name, info)
+        self.apps = self._find_apps()
+        self._class_kind_cache: dict[tuple[str, str], bool] = {}
+
+    # ---------------------------------------------------------------- roles
+    def is_service_module(self, path: str) -> bool:
+        return self._service.matches(path)
+
+    def is_selector_module(self, path: str) -> bool:
+        return self._selector.matches(path)
+
+    def is_view_module(self, path: str) -> bool:
+        return self._view.matches(path)
+
+    def is_exempt(self, path: str) -> bool:
+        return self._exempt.matches(path)
+
+    def is_model_module(self, path: str) -> bool:
+        return self._model_module.matches(path)
+
+    # ----------------------------------------------------------------- apps
+    def _find_apps(self) -> dict[str, App]:
+        """Directory -> App: a directory with apps.py, else a package with models.py or models/."""
+        apps: dict[str, App] = {}
+        for path, facts in self.facts_by_path.items():
+            posix = PurePosixPath(path)
+            directory = "" if str(posix.parent) == "." else str(posix.parent)
+            if posix.name == "apps.py":
+                label = _app_label(facts) or PurePosixPath(directory).name
+                apps[directory] = App(label, directory)
+        for path in self.facts_by_path:
+            posix = PurePosixPath(path)
+            if posix.name == "models.py":
+                directory = "" if str(posix.parent) == "." else str(posix.parent)
+            elif posix.name == "__init__.py" and posix.parent.name == "models":
+                directory = str(posix.parent.parent)
+                directory = "" if directory == "." else directory
+            else:
+                continue
+            if directory not in apps and not _inside_any(directory, apps):
+                apps[directory] = App(PurePosixPath(directory).name or "root", directory)
+        return apps
+
+    def app_of(self, path: str) -> App | None:
+        """The app whose directory is the nearest ancestor of `path`."""
+        parent = PurePosixPath(path).parent
+        for directory in [parent, *parent.parents]:
+            key = "" if str(directory) == "." else str(directory)
+            if key in self.apps:
+                return self.apps[key]
+        return None
+
+    def app_by_label(self, label: str) -> App | None:
+        return self._apps_by_label.get(label)
+
+    @cached_property
+    def _apps_by_label(self) -> dict[str, App]:
+        return {app.label: app for app in self.apps.values()}
+
+    def service_module_hint(self, path: str) -> str:
+        """Where a write found in `path` should go, in the user's words."""
+        app = self.app_of(path)
+        if app is None:
+            return "a service module"
+        prefix = f"{app.directory}/" if app.directory else ""
+        if any(p.startswith(f"{prefix}services/") for p in self.facts_by_path):
+            return f"{prefix}services/"
+        return f"{prefix}services.py"
+
+    # ------------------------------------------------------------ resolver
+    def resolve(self, module: ModuleInfo, dotted: str) -> str:
+        """The fully qualified name `dotted` refers to inside `module`.
+
+        Follows imports, module-level aliases and re-exports (`models/__init__.py`
+        importing from `models/order.py`), so every checker gets the same answer.
+        Names that are not bound in the module are returned as written.
+        """
+        head, _, rest = dotted.partition(".")
+        bound = self._binding(module, head)
+        qualified = f"{bound}.{rest}" if bound and rest else (bound or dotted)
+        return self.canonical(qualified)
+
+    def _binding(self, module: ModuleInfo, name: str) -> str | None:
+        bindings = self._bindings_of(module.path)
+        if name in bindings:
+            return bindings[name]
+        return None
+
+    def _bindings_of(self, path: str) -> dict[str, str]:
+        cache = self.__dict__.setdefault("_bindings_cache", {})
+        if path in cache:
+            return cache[path]
+        module = self.modules_by_path[path]
+        bindings: dict[str, str] = {}
+        package = module.name if module.is_package else module.name.rpartition(".")[0]
+        for cls in module.facts.classes:
+            if "." not in cls.qualname:
+                bindings[cls.name] = f"{module.name}.{cls.name}"
+        for function in module.facts.functions:
+            if "." not in function.qualname:
+                bindings.setdefault(function.name, f"{module.name}.{function.name}")
+        # Imports made inside functions bind too: a resolver that forgot them would
+        # lose `from .models import Order` written locally to avoid import cycles.
+        for fact in sorted(module.facts.imports, key=lambda f: f.in_function):
+            if fact.names is None:
+                if fact.asname:
+                    bindings.setdefault(fact.asname, fact.module)
+                else:
+                    top = fact.module.split(".")[0]
+                    bindings.setdefault(top, top)
+                continue
+            base = _absolute(fact.module, fact.level, package)
+            for name, asname in fact.names:
+                bindings.setdefault(asname or name, f"{base}.{name}" if base else name)
+        for name, value in module.facts.aliases.items():
+            if name not in bindings:
+                if value in ("get_user_model()",) or value.endswith(".get_user_model()"):
+                    bindings[name] = USER_MODEL
+                else:
+                    head, _, rest = value.partition(".")
+                    target = bindings.get(head, head)
+                    bindings[name] = f"{target}.{rest}" if rest else target
+        cache[path] = bindings
+        return bindings
+
+    def canonical(self, qualified: str, depth: int = 0) -> str:
+        """Follow re-exports until `qualified` names where a thing is defined."""
+        if depth > 20:
+            return qualified
+        parts = qualified.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            module = self.modules_by_name.get(".".join(parts[:split]))
+            if module is None:
+                continue
+            name, rest = parts[split], parts[split + 1:]
+            if any(cls.qualname == name for cls in module.facts.classes):
+                return qualified
+            bindings = self._bindings_of(module.path)
+            target = bindings.get(name)
+            if target is None:
+                for star_module, level in module.facts.star_imports:
+                    package = module.name if module.is_package else module.name.rpartition(".")[0]
+                    candidate = f"{_absolute(star_module, level, package)}.{name}"
+                    if self._defines(candidate):
+                        target = candidate
+                        break
+            if target is None or target == ".".join(parts[: split + 1]):
+                return qualified
+            return self.canonical(".".join([target, *rest]), depth + 1)
+        return qualified
+
+    def _defines(self, qualified: str) -> bool:
+        module_name, _, name = qualified.rpartition(".")
+        module = self.modules_by_name.get(module_name)
+        if module is None:
+            return False
+        return any(cls.qualname == name for cls in module.facts.classes) or name in self._bindings_of(module.path)
+
+    # ------------------------------------------------------------- classes
+    def class_fact(self, qualified: str) -> tuple[ModuleInfo, ClassFact] | None:
+        """The project class `qualified` names (after `canonical`), with its module."""
+        parts = qualified.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            module = self.modules_by_name.get(".".join(parts[:split]))
+            if module is None:
+                continue
+            class_path = ".".join(parts[split:])
+            for cls in module.facts.classes:
+                if cls.qualname == class_path:
+                    return module, cls
+            return None
+        return None
+
+    def qualified_bases(self, module: ModuleInfo, cls: ClassFact) -> list[str]:
+        return [self.resolve(module, base) for base in cls.bases]
+
+    def _inherits(self, qualified: str, kind: str, test, seen: frozenset = frozenset()) -> bool:
+        key = (kind, qualified)
+        if key in self._class_kind_cache:
+            return self._class_kind_cache[key]
+        if qualified in seen:
+            return False
+        found = self.class_fact(qualified)
+        if found is None:
+            result = test(qualified)
+        else:
+            module, cls = found
+            result = any(
+                self._inherits(base, kind, test, seen | {qualified}) for base in self.qualified_bases(module, cls)
+            )
+        self._class_kind_cache[key] = result
+        return result
+
+    def is_model_class(self, qualified: str) -> bool:
+        return self._inherits(qualified, "model", _is_external_model)
+
+    def is_view_class(self, qualified: str) -> bool:
+        return self._inherits(qualified, "view", _is_external_view)
+
+    def is_serializer_class(self, qualified: str) -> bool:
+        return self._inherits(qualified, "serializer", _is_external_serializer)
+
+    def is_admin_class(self, qualified: str) -> bool:
+        return self._inherits(qualified, "admin", lambda q: q.startswith(ADMIN_BASE_PREFIXES))
+
+    def is_form_class(self, qualified: str) -> bool:
+        return self._inherits(qualified, "form", lambda q: q.startswith(FORM_BASE_PREFIXES))
+
+    def model_info(self, qualified: str) -> ModelInfo | None:
+        """The model `qualified` names, if it is one (project models carry their fields)."""
+        if not self.is_model_class(qualified):
+            return None
+        found = self.class_fact(qualified)
+        if found is None:
+            label = "auth" if qualified.startswith("django.contrib.auth.") else None
+            return ModelInfo(qualified, qualified.rsplit(".", 1)[-1], label, False, (), ("objects",), external=True)
+        module, cls = found
+        fields: list[FieldFact] = []
+        managers: list[str] = ["objects", "_default_manager", "_base_manager"]
+        for ancestor_module, ancestor in self._project_ancestry(module, cls):
+            fields.extend(ancestor.fields)
+            managers.extend(ancestor.managers)
+        app = self.app_of(module.path)
+        return ModelInfo(qualified, cls.name, app.label if app else None, cls.abstract, tuple(fields), tuple(managers))
+
+    def _project_ancestry(self, module: ModuleInfo, cls: ClassFact, depth: int = 0):
+        yield module, cls
+        if depth > 20:
+            return
+        for base in self.qualified_bases(module, cls):
+            found = self.class_fact(base)
+            if found is not None:
+                yield from self._project_ancestry(*found, depth + 1)
+
+    @cached_property
+    def models(self) -> dict[str, ModelInfo]:
+        """Every model class defined in the project, by qualified name."""
+        result: dict[str, ModelInfo] = {}
+        for module in self.modules_by_path.values():
+            for cls in module.facts.classes:
+                qualified = f"{module.name}.{cls.qualname}"
+                info = self.model_info(qualified)
+                if info is not None:
+                    result[qualified] = info
+        return result
+
+    def model_by_reference(self, reference: str, from_module: ModuleInfo, is_string: bool) -> str | None:
+        """The model a field's `to` names: a class, `"label.Model"`, `"Model"` or `"self"`."""
+        if not is_string:
+            qualified = self.resolve(from_module, reference)
+            return qualified if self.is_model_class(qualified) else None
+        if reference == "self":
+            return None
+        if "." in reference:
+            label, name = reference.rsplit(".", 1)
+        else:
+            app = self.app_of(from_module.path)
+            label, name = (app.label if app else None), reference
+        for qualified, info in self.models.items():
+            if info.name == name and (label is None or info.app == label):
+                return qualified
+        return None
+
+    @cached_property
+    def relation_accessors(self) -> dict[str, dict[str, tuple[str, str | None]]]:
+        """Model -> accessor name -> (kind, related model): where `instance.<name>` is a relation.
+
+        kind is "manager" (add/remove/set/clear/create write through it) or
+        "instance" (a forward FK/one-to-one: the attribute is another model instance).
+        """
+        result: dict[str, dict[str, tuple[str, str | None]]] = {}
+        for qualified, info in self.models.items():
+            module = self.modules_by_name[qualified.rsplit(".", 1)[0]] if qualified.rsplit(".", 1)[0] in self.modules_by_name else None
+            for field in info.fields:
+                target = self.model_by_reference(field.target, module, field.target_is_string) if (module and field.target) else None
+                own = result.setdefault(qualified, {})
+                if field.kind in ("m2m", "generic"):
+                    own[field.name] = ("manager", target)
+                else:
+                    own[field.name] = ("instance", target)
+                if target is None or field.kind == "generic":
+                    continue
+                related = field.related_name
+                if related and (related.endswith("+") or "%" in related):
+                    continue
+                reverse = result.setdefault(target, {})
+                if field.kind == "o2o":
+                    reverse[related or info.name.lower()] = ("instance", qualified)
+                else:
+                    reverse[related or f"{info.name.lower()}_set"] = ("manager", qualified)
+        return result
+
+    # ------------------------------------------------------------- layers
+    def enclosing(self, path: str, line: int) -> tuple[list[ClassFact], list[FunctionFact]]:
+        """Classes and functions around `line`, innermost last."""
+        facts = self.facts_by_path[path]
+        classes = [c for c in facts.classes if c.line <= line <= c.end_line]
+        functions = [f for f in facts.functions if f.line <= line <= f.end_line]
+        return classes, functions
+
+    def class_qualname(self, path: str, cls: ClassFact) -> str:
+        return f"{self.modules_by_path[path].name}.{cls.qualname}"
+
+    def is_view_function(self, path: str, function: FunctionFact) -> bool:
+        module = self.modules_by_path[path]
+        for decorator in function.decorators:
+            qualified = self.resolve(module, decorator) if decorator else ""
+            if qualified in VIEW_DECORATORS or qualified.startswith(VIEW_DECORATOR_PREFIXES):
+                return True
+        return False
+
+    def layer_at(self, path: str, line: int) -> str:
+        """What the code at `line` is, in the user's words: "a view", "a serializer", ..."""
+        classes, functions = self.enclosing(path, line)
+        for cls in reversed(classes):
+            qualified = self.class_qualname(path, cls)
+            if self.is_view_class(qualified):
+                return "a view"
+            if self.is_serializer_class(qualified):
+                return "a serializer"
+            if self.is_admin_class(qualified):
+                return "an admin class"
+            if self.is_form_class(qualified):
+                return "a form"
+            if self.is_model_class(qualified):
+                return "a model"
+        module = self.modules_by_path[path]
+        for function in reversed(functions):
+            if self.is_view_function(path, function):
+                return "a view"
+            for decorator in function.decorators:
+                qualified = self.resolve(module, decorator) if decorator else ""
+                if qualified in SIGNAL_DECORATORS:
+                    return "a signal receiver"
+                if qualified.endswith(TASK_DECORATOR_SUFFIXES):
+                    return "a task"
+        posix = PurePosixPath(path)
+        if self.is_view_module(path):
+            return "a view"
+        if self.is_selector_module(path):
+            return "a selector"
+        if "management" in posix.parts and "commands" in posix.parts:
+            return "a management command"
+        if "templatetags" in posix.parts:
+            return "a template tag"
+        named = {"admin.py": "an admin module", "forms.py": "a form module", "tasks.py": "a task module",
+                 "signals.py": "a signals module", "receivers.py": "a signals module",
+                 "serializers.py": "a serializer module", "urls.py": "a URL module"}
+        if posix.name in named:
+            return named[posix.name]
+        if self.is_model_module(path):
+            return "a model module"
+        return ""
+
+
+def _inside_any(directory: str, apps: dict[str, App]) -> bool:
+    return any(directory.startswith(f"{existing}/") for existing in apps if existing)
+
+
+def _app_label(facts: ModuleFacts) -> str | None:
+    for cls in facts.classes:
+        if "label" in cls.string_attributes:
+            return cls.string_attributes["label"]
+        if "name" in cls.string_attributes:
+            return cls.string_attributes["name"].rsplit(".", 1)[-1]
+    return None
+
+
+def _module_name(path: str, facts_by_path: dict[str, ModuleFacts]) -> str:
+    """Dotted name, counting packages up from the file while `__init__.py` exists."""
+    posix = PurePosixPath(path)
+    parts = [] if posix.name == "__init__.py" else [posix.stem]
+    directory = posix.parent
+    while str(directory) != "." and f"{directory.as_posix()}/__init__.py" in facts_by_path:
+        parts.insert(0, directory.name)
+        directory = directory.parent
+    if not parts:  # a root-level __init__.py
+        parts = [posix.parent.name or "__root__"]
+    return ".".join(parts)
+
+
+def _absolute(module: str, level: int, package: str) -> str:
+    if level == 0:
+        return module
+    base_parts = package.split(".") if package else []
+    if level > 1:
+        base_parts = base_parts[: len(base_parts) - (level - 1)]
+    base = ".".join(base_parts)
+    if module:
+        return f"{base}.{module}" if base else module
+    return base
+
+
+def _is_external_model(qualified: str) -> bool:
+    if qualified in MODEL_BASES:
+        return True
+    parts = qualified.split(".")
+    return "models" in parts[:-1] and parts[-1].endswith("Model")
+
+
+def _is_external_view(qualified: str) -> bool:
+    if qualified.startswith(VIEW_BASE_PREFIXES):
+        return True
+    parts = qualified.split(".")
+    # Third-party view packages (django_filters.views.FilterView, allauth.account.views...)
+    return ("views" in parts[:-1] or "viewsets" in parts[:-1]) and parts[-1][:1].isupper()
+
+
+def _is_external_serializer(qualified: str) -> bool:
+    if qualified.startswith(SERIALIZER_BASE_PREFIXES):
+        return qualified.endswith("Serializer")
+    parts = qualified.split(".")
+    return "serializers" in parts[:-1] and parts[-1].endswith("Serializer")

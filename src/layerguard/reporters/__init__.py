@@ -1,0 +1,15 @@
+"""Output formats, found by name. A reporter turns a Report into text; it never parses code."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from layerguard.engine import Report
+from layerguard.reporters import json_format, text
+
+Reporter = Callable[[Report, bool], str]
+
+REPORTERS: dict[str, Reporter] = {
+    "text": text.render,
+    "json": json_format.render,
+}

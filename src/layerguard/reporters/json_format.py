@@ -1,0 +1,42 @@
+"""`--format json`: the stable format of SPEC.md. Keys may be added, never changed."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from layerguard import __version__
+from layerguard.checkers import RULES_BY_CODE
+from layerguard.engine import Report
+
+
+def render(report: Report, color: bool = False) -> str:
+    by_code = Counter(v.code for v in report.violations)
+    document = {
+        "tool": "layerguard",
+        "version": __version__,
+        "violations": [
+            {
+                "code": v.code,
+                "name": RULES_BY_CODE[v.code].name,
+                "severity": "error",
+                "path": v.path,
+                "line": v.line,
+                "column": v.column,
+                "end_line": v.end_line,
+                "end_column": v.end_column,
+                "message": v.message,
+                "app": v.app,
+                "fingerprint": v.fingerprint,
+            }
+            for v in report.violations
+        ],
+        "summary": {
+            "files": report.files,
+            "violations": len(report.violations),
+            "suppressed": report.suppressed,
+            "baselined": report.baselined,
+            "by_code": dict(sorted(by_code.items())),
+        },
+    }
+    return json.dumps(document, indent=2) + "\n"

@@ -1,0 +1,32 @@
+"""`--format text`: one line per violation as ruff prints them, then a summary."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+
+from layerguard.engine import Report
+
+
+def render(report: Report, color: bool = False) -> str:
+    """Plain text, or rich markup when `color` (the CLI prints it through rich on a terminal)."""
+    lines = []
+    for v in report.violations:
+        if color:
+            lines.append(
+                f"[bold]{escape(v.path)}[/bold][cyan]:[/cyan]{v.line}[cyan]:[/cyan]{v.column}[cyan]:[/cyan] "
+                f"[bold red]{v.code}[/bold red] {escape(v.message)}"
+            )
+        else:
+            lines.append(f"{v.path}:{v.line}:{v.column}: {v.code} {v.message}")
+    count = len(report.violations)
+    extras = []
+    if report.suppressed:
+        extras.append(f"{report.suppressed} suppressed")
+    if report.baselined:
+        extras.append(f"{report.baselined} in the baseline")
+    tail = f" ({', '.join(extras)})" if extras else ""
+    if count:
+        lines.append(f"Found {count} error{'s' if count != 1 else ''} in {report.files} file{'s' if report.files != 1 else ''}{tail}.")
+    else:
+        lines.append(f"All checks passed! {report.files} file{'s' if report.files != 1 else ''} checked{tail}.")
+    return "\n".join(lines) + "\n"
