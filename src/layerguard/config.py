@@ -25,6 +25,7 @@ DEFAULT_EXEMPT_MODULES = [
     "**/migrations/**",
     "**/tests/**",
     "**/test/**",
+    "**/testing/**",  # test-support packages (netbox's utilities/testing, django.test-like helpers)
     "**/tests.py",
     "**/test_*.py",
     "**/*_tests.py",

@@ -7,7 +7,8 @@ as written (`models.ForeignKey`, `.models`); the project model resolves them.
 `ast` is 12x cheaper than libcst on real projects (netbox: 1.3 s against 16.6 s),
 so libcst is only used for the rare file `ast` cannot read because it uses syntax
 newer than the running Python (3.12 generics under 3.11): libcst removes the type
-parameters and `ast` reads the result, keeping one extractor for every file.
+parameters and `ast` reads the result, keeping one extractor for every file. Likewise for 3.12
+f-strings that reuse their quotes: libcst reads them, and they are blanked for `ast`.
 """
 
 from __future__ import annotations
@@ -146,6 +147,12 @@ def _without_new_syntax(source: bytes) -> str:
 
         def leave_TypeAlias(self, original, updated):
             return libcst.Assign(targets=[libcst.AssignTarget(updated.name)], value=updated.value)
+
+        def leave_FormattedString(self, original, updated):
+            # 3.12 f-strings (nested same quotes) become a plain string with the same
+            # number of lines, so every other node keeps its line.
+            newlines = module.code_for_node(original).count("\n")
+            return libcst.SimpleString('"""' + "\n" * newlines + '"""' if newlines else '""')
 
     return module.visit(StripTypeParameters()).code
 

@@ -117,6 +117,14 @@ class OrmTyper:
             return OrmType("class", qualified)
         return None
 
+    def _is_external_model_name(self, dotted: str) -> bool:
+        if not self._is_bound(dotted.split(".")[0]):
+            return False
+        qualified = self.project.resolve(self.module, dotted)
+        parts = qualified.split(".")
+        return (self.project.class_fact(qualified) is None and "models" in parts[:-1]
+                and parts[-1][:1].isupper())
+
     def _is_bound(self, name: str) -> bool:
         return name in self.project._bindings_of(self.module.path)
 
@@ -158,6 +166,12 @@ class OrmTyper:
             as_class = self._class_named(dotted)
             if as_class:
                 return as_class
+        # `IntervalSchedule.objects` for a third-party model (django_celery_beat.models):
+        # an external CapWords class from a `models` module, reached through `.objects`.
+        if node.attr in ("objects", "_default_manager") and isinstance(node.value, (ast.Name, ast.Attribute)):
+            owner = dotted_name(node.value)
+            if owner and owner.split(".")[0] not in env and self._is_external_model_name(owner):
+                return OrmType("manager", self.project.resolve(self.module, owner))
         # request.user / self.request.user: the authenticated user instance.
         if node.attr == "user" and dotted in ("request.user", "self.request.user", "info.context.user"):
             return OrmType("instance", USER_MODEL)

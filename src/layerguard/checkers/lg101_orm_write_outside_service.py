@@ -176,6 +176,22 @@ class OrmWriteOutsideService(Rule):
                 order = models.Order(total=1)
                 order.save()  # expect
             """, path="shop/utils.py"),
+        Example("""
+            from django.core.management.base import BaseCommand
+            from django_celery_beat.models import PeriodicTask
+
+            class Command(BaseCommand):
+                def handle(self, *args, **options):
+                    PeriodicTask.objects.all().delete()  # expect
+            """, path="shop/management/commands/reset_schedules.py"),
+        Example("""
+            from shop.models import Order
+
+            def clear_total(request):
+                if order := Order.objects.filter(total=0).first():
+                    order.total = None
+                    order.save()  # expect
+            """),
     ]
 
     VALID = [
@@ -281,16 +297,13 @@ class OrmWriteOutsideService(Rule):
                 return None
             values = {"CURSOR": short_code(call.func.value), "EXECUTE": call.func.attr}
             return self._report(context, call, rule, values)
-        flow = rule.id.endswith("-flow")
-        call = _write_call(context, end, None if flow else start)
+        call = _write_call(context, end, start)
         if call is None:
             return None
         env: dict[str, Origin] = {}
-        if flow:
-            name = _flow_name(call)
-            origin = _origin(context, start[0], name) if name else None
-            if origin is None:
-                return None
+        name = _receiver_name(call)
+        origin = _latest_binding(context, call, name) if name else None
+        if origin is not None:
             env[name] = origin
         classes, _ = project.enclosing(context.path, call.lineno)
         enclosing_class = project.class_qualname(context.path, classes[-1]) if classes else None
@@ -324,34 +337,76 @@ def _write_call(context: FileContext, end: tuple[int, int], start: tuple[int, in
     return None
 
 
-def _flow_name(call: ast.Call) -> str | None:
+def _receiver_name(call: ast.Call) -> str | None:
+    """`order` in `order.save()` and `order.items.add()`: the local name written through."""
     receiver = call.func.value
-    if isinstance(receiver, ast.Attribute):  # order.items.add(...)
+    if isinstance(receiver, ast.Attribute):
         receiver = receiver.value
     return receiver.id if isinstance(receiver, ast.Name) else None
 
 
-def _origin(context: FileContext, line: int, name: str) -> Origin | None:
-    """How `name` was bound by the statement a flow match starts on."""
-    for node in ast.walk(context.tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            if first != line and node.lineno != line:
-                continue
-            arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
-            for argument in arguments:
-                if argument.arg == name and argument.annotation is not None:
-                    return Origin("annotation", annotation=_annotation_name(argument.annotation))
-        elif getattr(node, "lineno", None) != line:
-            continue
-        elif isinstance(node, ast.Assign):
+def _latest_binding(context: FileContext, call: ast.Call, name: str) -> Origin | None:
+    """Where `name` last got its value before `call`, in the innermost enclosing function.
+
+    Assignments, tuple assignments (`obj, created = ...get_or_create()`), `for` targets
+    and annotated parameters count; the latest one before the call wins, so a name
+    rebound to a dict after holding a model instance is a dict.
+    """
+    scope = _enclosing_function(context.tree, call)
+    best: tuple[int, Origin] | None = None
+
+    def consider(line: int, origin: Origin) -> None:
+        nonlocal best
+        if line <= call.lineno and (best is None or line >= best[0]):
+            best = (line, origin)
+
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        arguments = [*scope.args.posonlyargs, *scope.args.args, *scope.args.kwonlyargs]
+        for argument in arguments:
+            if argument.arg == name:
+                consider(scope.lineno, Origin("annotation", annotation=_annotation_name(argument.annotation)))
+    for node in _walk_own_scope(scope):
+        if isinstance(node, ast.Assign) and node.end_lineno < call.lineno:
             for target in node.targets:
                 if isinstance(target, ast.Name) and target.id == name:
-                    return Origin("assign", node.value)
-                if isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name) \
+                    consider(node.lineno, Origin("assign", node.value))
+                elif isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name) \
                         and target.elts[0].id == name:
-                    return Origin("assign-first-of-tuple", node.value)
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
+                    consider(node.lineno, Origin("assign-first-of-tuple", node.value))
+                elif isinstance(target, ast.Tuple) and any(isinstance(e, ast.Name) and e.id == name for e in target.elts):
+                    consider(node.lineno, Origin("unknown"))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name \
+                and node.lineno < call.lineno:
+            origin = Origin("assign", node.value) if node.value is not None else Origin(
+                "annotation", annotation=_annotation_name(node.annotation))
+            consider(node.lineno, origin)
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and node.lineno <= call.lineno <= (node.end_lineno or 0):
             if isinstance(node.target, ast.Name) and node.target.id == name:
-                return Origin("loop", node.iter)
-    return None
+                consider(node.lineno, Origin("loop", node.iter))
+        elif isinstance(node, (ast.With, ast.AsyncWith)) and node.lineno < call.lineno:
+            for item in node.items:
+                if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name:
+                    consider(node.lineno, Origin("unknown"))
+        elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name) and node.target.id == name \
+                and node.lineno <= call.lineno:
+            consider(node.lineno, Origin("assign", node.value))
+    return best[1] if best else None
+
+
+def _enclosing_function(tree: ast.Module, call: ast.Call) -> ast.AST:
+    innermost: ast.AST = tree
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= call.lineno <= node.end_lineno:
+            if innermost is tree or node.lineno >= innermost.lineno:
+                innermost = node
+    return innermost
+
+
+def _walk_own_scope(scope: ast.AST):
+    """Nodes of `scope`, not descending into nested functions, classes or lambdas."""
+    stack = list(ast.iter_child_nodes(scope))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))

@@ -20,35 +20,30 @@ def manager_writes(request):
     print(Order.objects.get(pk=1))
 
 
-# A flow match starts where the name is bound and ends at the write through it.
 def instance_writes(request):
-    # ruleid: orm-write-outside-service-flow
     order = Order.objects.get(pk=1)
     order.total = 2
     # ruleid: orm-write-outside-service
     order.save()
     # ruleid: orm-write-outside-service
     order.items.add(1)
-    # ruleid: orm-write-outside-service-flow
     for line in Order.objects.all():
         # ruleid: orm-write-outside-service
         line.delete()
 
 
-# ruleid: orm-write-outside-service-flow
 def typed(order: Order):
     # ruleid: orm-write-outside-service
     order.save(update_fields=["total"])
 
 
 def candidates_the_project_model_drops(request):
-    # ruleid: orm-write-outside-service-flow
     form = ContactForm(request.POST)
     # ruleid: orm-write-outside-service
     form.save()
     # ruleid: orm-write-outside-service
     request.session.save()
-    # ok: orm-write-outside-service, orm-write-outside-service-flow
+    # ok: orm-write-outside-service
     print(form.cleaned_data)
 
 
