@@ -226,6 +226,11 @@ def validate_code_selector(selector: str, rule_catalog: Mapping[str, Any], where
 
 
 def _validate_glob(glob: str, where: str) -> None:
+    if not glob.strip():
+        raise ConfigError(f"{where}: an empty glob matches nothing")
+    if glob.count("[") != glob.count("]"):
+        # gitignore would read `[` literally; in a config it is a typo far more often.
+        raise ConfigError(f"{where}: invalid glob `{glob}`: unbalanced brackets")
     try:
         pathspec.GitIgnoreSpec.from_lines([glob])
     except Exception as error:  # pathspec raises several types for bad patterns

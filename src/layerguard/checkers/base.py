@@ -97,15 +97,24 @@ class FileContext:
                 yield from nodes
 
     @cached_property
-    def _calls_by_end(self) -> dict[tuple[int, int], list[ast.Call]]:
-        index: dict[tuple[int, int], list[ast.Call]] = {}
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Call):
-                index.setdefault((node.end_lineno, node.end_col_offset), []).append(node)
-        return index
+    def _calls(self) -> list[ast.Call]:
+        return sorted((node for node in ast.walk(self.tree) if isinstance(node, ast.Call)),
+                      key=lambda call: (call.lineno, call.col_offset))
 
-    def calls_ending_at(self, line: int, byte_column: int) -> list[ast.Call]:
-        return self._calls_by_end.get((line, byte_column), [])
+    def calls_within(self, start: tuple[int, int], end: tuple[int, int]) -> list[ast.Call]:
+        """Calls inside a span of (line, byte column) positions, outermost first.
+
+        semgrep's spans may include parentheses around an expression, so a match is
+        mapped to the calls it contains rather than to one exact position.
+        """
+        first = bisect.bisect_left(self._calls, start, key=lambda call: (call.lineno, call.col_offset))
+        found = []
+        for call in self._calls[first:]:
+            if (call.lineno, call.col_offset) > end:
+                break
+            if (call.end_lineno, call.end_col_offset) <= end:
+                found.append(call)
+        return found
 
     def violation(self, code: str, node: Any, message: str) -> Violation:
         """A violation at `node` (anything with ast positions)."""

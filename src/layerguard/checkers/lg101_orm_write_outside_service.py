@@ -292,12 +292,12 @@ class OrmWriteOutsideService(Rule):
         start = context.position(match.start_offset)
         end = context.position(match.end_offset)
         if rule.id.endswith("-raw-sql"):
-            call = _write_call(context, end, start)
+            call = _write_call(context, start, end)
             if call is None:
                 return None
             values = {"CURSOR": short_code(call.func.value), "EXECUTE": call.func.attr}
             return self._report(context, call, rule, values)
-        call = _write_call(context, end, start)
+        call = _write_call(context, start, end)
         if call is None:
             return None
         env: dict[str, Origin] = {}
@@ -327,12 +327,10 @@ class OrmWriteOutsideService(Rule):
         return context.violation(self.code, call, message)
 
 
-def _write_call(context: FileContext, end: tuple[int, int], start: tuple[int, int] | None) -> ast.Call | None:
-    """The write call a match ends with (and, for a plain match, starts with)."""
-    for call in context.calls_ending_at(*end):
-        if not isinstance(call.func, ast.Attribute) or call.func.attr not in WRITE_METHODS | {"execute", "executemany"}:
-            continue
-        if start is None or (call.lineno, call.col_offset) == start:
+def _write_call(context: FileContext, start: tuple[int, int], end: tuple[int, int]) -> ast.Call | None:
+    """The outermost write-shaped call inside the match's span."""
+    for call in context.calls_within(start, end):
+        if isinstance(call.func, ast.Attribute) and call.func.attr in WRITE_METHODS | {"execute", "executemany"}:
             return call
     return None
 

@@ -1,0 +1,42 @@
+from django.core.cache import cache
+from django.shortcuts import get_object_or_404, redirect, render
+from rest_framework import status
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shop.forms import OrderForm
+from shop.models import Order
+from shop.serializers import OrderSerializer
+from shop.services import order_pay
+
+
+@api_view(["POST"])
+def order_create(request):
+    serializer = OrderSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    order = serializer.save()  # delegation to the serializer: not a write here
+    cache.delete(f"orders:{request.user.pk}")  # a cache, not the database
+    return Response({"id": order.pk}, status=status.HTTP_201_CREATED)
+
+
+class OrderPay(APIView):
+    def post(self, request, pk):
+        order = get_object_or_404(Order, pk=pk)
+        order.paid = True
+        order.save()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def put(self, request, pk):
+        order_pay(order=get_object_or_404(Order, pk=pk))  # the way it should be
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def order_edit(request, pk):
+    form = OrderForm(request.POST or None, instance=get_object_or_404(Order, pk=pk))
+    if form.is_valid():
+        form.save()  # a ModelForm: not flagged
+        return redirect("/orders/")
+    summary = {"form": form}
+    summary.update(title="Edit order")  # dict.update: not flagged
+    return render(request, "shop/order_edit.html", summary)
