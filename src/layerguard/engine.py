@@ -9,27 +9,19 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
-from layerguard.checkers import RULES_BY_CODE, selected_rules
+from layerguard.checkers import selected_rules
 from layerguard.checkers.base import FileContext, Rule
 from layerguard.config import Settings
 from layerguard.discover import project_files, select_targets
 from layerguard.facts import ModuleFacts, extract_facts
 from layerguard.filters import apply_suppressions, fingerprints
 from layerguard.project import ProjectModel
+from layerguard.report import Report
 from layerguard.semgrep import run_semgrep
 from layerguard.violation import Violation
-
-
-@dataclass
-class Report:
-    violations: list[Violation]
-    files: int
-    suppressed: int = 0
-    baselined: int = 0
-    fixed: list[dict] = field(default_factory=list)
 
 
 def check(settings: Settings, paths: list[Path], select: list[str], ignore: list[str]) -> Report:
@@ -109,6 +101,3 @@ def _display_path(path: Path) -> str:
     except ValueError:  # another drive on Windows
         return path.as_posix()
 
-
-def rule_names() -> dict[str, str]:
-    return {code: rule.name for code, rule in RULES_BY_CODE.items()}

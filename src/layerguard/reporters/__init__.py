@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from layerguard.engine import Report
+from layerguard.report import Report
 from layerguard.reporters import json_format, text
 
 Reporter = Callable[[Report, bool], str]

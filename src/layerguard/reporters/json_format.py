@@ -7,7 +7,7 @@ from collections import Counter
 
 from layerguard import __version__
 from layerguard.checkers import RULES_BY_CODE
-from layerguard.engine import Report
+from layerguard.report import Report
 
 
 def render(report: Report, color: bool = False) -> str:

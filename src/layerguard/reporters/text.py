@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.markup import escape
 
-from layerguard.engine import Report
+from layerguard.report import Report
 
 
 def render(report: Report, color: bool = False) -> str:
