@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import inspect
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -148,15 +149,16 @@ class Rule:
 
     @classmethod
     def documentation(cls) -> str:
-        return textwrap.dedent(cls.__doc__ or "").strip()
+        return inspect.cleandoc(cls.__doc__ or "")
 
     @classmethod
     def summary(cls) -> str:
-        """The first sentence of "What it does"."""
+        """The first sentence of "What it does", without its parentheses and lists: one line."""
         doc = cls.documentation()
         section = doc.split(DOC_HEADINGS[0], 1)[-1].split("##", 1)[0]
-        text = " ".join(section.split())
-        return text.split(". ")[0].rstrip(".") + "."
+        text = " ".join(section.split()).split(". ")[0]
+        text = re.sub(r"\s*\([^()]*\)", "", text).split(": ")[0]
+        return text.rstrip(".") + "."
 
     @classmethod
     def semgrep_rules(cls) -> list[SemgrepRule]:

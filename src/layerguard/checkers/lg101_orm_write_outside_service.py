@@ -24,9 +24,10 @@ class OrmWriteOutsideService(Rule):
     or task that needs the same change, and hides the code that must run in one
     transaction. Selectors are for reads; a write there surprises every caller.
 
-    How layerguard decides: semgrep finds every call shaped like a write and every
-    name bound before one is written through (`rules/LG101-orm-write-outside-service.yaml`);
-    the project model then types the receiver. `Order.objects`, a queryset chain from it,
+    How layerguard decides: semgrep finds every call shaped like a write and raw SQL
+    writes through a cursor (`rules/LG101-orm-write-outside-service.yaml`); the project
+    model then types the receiver, following a local name to its latest binding in the
+    function (assignment, walrus, `for` target, annotated parameter). `Order.objects`, a queryset chain from it,
     `Order(...)`, `Order.objects.get(...)`, `get_object_or_404(Order, ...)`, a parameter
     annotated `Order`, `self.get_object()` in a view, `request.user`, and a relation of a
     known instance (`order.items`) are writes; anything it cannot type (`form.save()`,
