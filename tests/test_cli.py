@@ -129,3 +129,15 @@ def test_semgrep_is_not_started_when_no_rule_needs_it(scaffold):
     completed = subprocess.run([sys.executable, "-m", "layerguard", "check", "--select", "LG900", "."],
                                cwd=scaffold, capture_output=True, text=True, env=environment)
     assert completed.returncode == 1 and "LG900" in completed.stdout
+
+
+def test_a_semgrep_that_hangs_is_stopped_with_one_line_and_exit_2(scaffold, tmp_path):
+    fake = tmp_path / "slow-semgrep"
+    fake.write_text("#!/bin/sh\nsleep 30\n")
+    fake.chmod(0o755)
+    write_tree(scaffold, {"shop/views.py": VIEW})
+    environment = {**os.environ, "LAYERGUARD_SEMGREP": str(fake), "LAYERGUARD_SEMGREP_TIMEOUT": "1"}
+    completed = subprocess.run([sys.executable, "-m", "layerguard", "check", "."], cwd=scaffold,
+                               capture_output=True, text=True, env=environment, timeout=20)
+    assert completed.returncode == 2
+    assert completed.stderr.strip() == "layerguard: error: semgrep did not finish within 1 s (LAYERGUARD_SEMGREP_TIMEOUT)"

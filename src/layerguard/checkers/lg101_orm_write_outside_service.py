@@ -193,6 +193,37 @@ class OrmWriteOutsideService(Rule):
                     order.total = None
                     order.save()  # expect
             """),
+        Example("""
+            from django.contrib import admin
+            from shop.models import Order, Item
+
+            @admin.register(Order)
+            class OrderAdmin(admin.ModelAdmin):
+                def save_model(self, request, obj, form, change):
+                    super().save_model(request, obj, form, change)
+                    Item.objects.filter(order=obj).delete()  # expect
+            """, path="shop/admin.py"),
+        Example("""
+            from django import forms
+            from shop.models import Order, Tag
+
+            class TagOrderForm(forms.Form):
+                name = forms.CharField()
+
+                def apply(self, order: Order):
+                    tag, created = Tag.objects.get_or_create(name=self.cleaned_data["name"])  # expect
+                    order.tags.add(tag)  # expect
+            """, path="shop/forms.py"),
+        Example("""
+            from django.db.models.signals import post_save
+            from django.dispatch import receiver
+            from shop.models import Customer, Order
+
+            @receiver(post_save, sender=Customer)
+            def create_first_order(sender, instance, created, **kwargs):
+                if created:
+                    Order.objects.create(customer=instance)  # expect
+            """, path="shop/signals.py"),
     ]
 
     VALID = [
