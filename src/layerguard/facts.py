@@ -174,6 +174,13 @@ def extract_facts(source: bytes) -> ModuleFacts:
     return facts
 
 
+_STATEMENT_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+_EXPRESSION_NODE_NAMES = {
+    name for name, value in vars(ast).items()
+    if isinstance(value, type) and issubclass(value, (ast.expr, ast.keyword, ast.comprehension, ast.arguments))
+}
+
+
 class _FactCollector(ast.NodeVisitor):
     def __init__(self) -> None:
         self.facts = ModuleFacts()
@@ -184,12 +191,32 @@ class _FactCollector(ast.NodeVisitor):
     def generic_visit(self, node: ast.AST) -> None:
         if isinstance(node, ast.stmt):
             self._record_span(node)
-        super().generic_visit(node)
+        if self._visits_expressions():
+            super().generic_visit(node)
+            return
+        # Facts live in statements: descending only through statement bodies skips
+        # the expression nodes, most of every tree (saleor: collector 3x faster).
+        for name in _STATEMENT_FIELDS:
+            children = getattr(node, name, None)
+            if isinstance(children, list):  # (a Lambda's or IfExp's `body` is one expression)
+                for child in children:
+                    if isinstance(child, ast.AST):
+                        self.visit(child)
+
+    @classmethod
+    def _visits_expressions(cls) -> bool:
+        if "_expression_visitors" not in cls.__dict__:
+            cls._expression_visitors = any(  # NodeVisitor itself defines visit_Constant
+                getattr(cls, f"visit_{name}", None) not in (None, getattr(ast.NodeVisitor, f"visit_{name}", None))
+                for name in _EXPRESSION_NODE_NAMES
+            )
+        return cls._expression_visitors
 
     def _record_span(self, node: ast.stmt) -> None:
-        body = getattr(node, "body", None)
+        body = getattr(node, "body", None) or getattr(node, "cases", None)
         if isinstance(body, list) and body and isinstance(body[0], ast.AST):
-            last = body[0].lineno - 1  # a compound statement's header only
+            first_child = body[0].pattern if isinstance(body[0], ast.match_case) else body[0]
+            last = first_child.lineno - 1  # a compound statement's header only
             if last > node.lineno:
                 self.facts.statement_spans.append((node.lineno, last))
         elif node.end_lineno and node.end_lineno > node.lineno:
