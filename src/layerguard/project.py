@@ -399,10 +399,10 @@ class ProjectModel:
 
     # ------------------------------------------------------------- layers
     def enclosing(self, path: str, line: int) -> tuple[list[ClassFact], list[FunctionFact]]:
-        """Classes and functions around `line`, innermost last."""
+        """Classes and functions around `line`, innermost last (by where they start)."""
         facts = self.facts_by_path[path]
-        classes = [c for c in facts.classes if c.line <= line <= c.end_line]
-        functions = [f for f in facts.functions if f.line <= line <= f.end_line]
+        classes = sorted((c for c in facts.classes if c.line <= line <= c.end_line), key=lambda c: c.line)
+        functions = sorted((f for f in facts.functions if f.line <= line <= f.end_line), key=lambda f: f.line)
         return classes, functions
 
     def class_qualname(self, path: str, cls: ClassFact) -> str:

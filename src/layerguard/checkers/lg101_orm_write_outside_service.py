@@ -382,7 +382,7 @@ def _latest_binding(context: FileContext, call: ast.Call, name: str) -> Origin |
     and annotated parameters count; the latest one before the call wins, so a name
     rebound to a dict after holding a model instance is a dict.
     """
-    scope = _enclosing_function(context.tree, call)
+    scope = _enclosing_function(context, call)
     best: tuple[int, Origin] | None = None
 
     def consider(line: int, origin: Origin) -> None:
@@ -423,13 +423,14 @@ def _latest_binding(context: FileContext, call: ast.Call, name: str) -> Origin |
     return best[1] if best else None
 
 
-def _enclosing_function(tree: ast.Module, call: ast.Call) -> ast.AST:
-    innermost: ast.AST = tree
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= call.lineno <= node.end_lineno:
-            if innermost is tree or node.lineno >= innermost.lineno:
-                innermost = node
-    return innermost
+def _enclosing_function(context: FileContext, call: ast.Call) -> ast.AST:
+    """The innermost function around `call` (from the facts' line ranges), else the module."""
+    _, functions = context.project.enclosing(context.path, call.lineno)
+    for function in reversed(functions):
+        for node in context.nodes_at(function.line, function.column - 1):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function.name:
+                return node
+    return context.tree
 
 
 def _walk_own_scope(scope: ast.AST):
