@@ -109,13 +109,18 @@ def rules() -> None:
     if sys.stdout.isatty():
         from rich.table import Table
 
-        table = Table("code", "name", "what it flags", box=None)
+        table = Table("code", "name", "what it flags", "options", box=None)
         for rule in ALL_RULES:
-            table.add_row(rule.code, rule.name, rule.summary())
+            table.add_row(rule.code, rule.name, rule.summary(), _options(rule))
         Console().print(table)
         return
     for rule in ALL_RULES:
-        click.echo(f"{rule.code}  {rule.name:<28}  {rule.summary()}")
+        options = f"  [{_options(rule)}]" if rule.OPTIONS else ""
+        click.echo(f"{rule.code}  {rule.name:<28}  {rule.summary()}{options}")
+
+
+def _options(rule) -> str:
+    return ", ".join(f"{name} = {default!r}" for name, (_, default) in rule.OPTIONS.items())
 
 
 @main.command()

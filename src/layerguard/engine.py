@@ -71,11 +71,15 @@ def _semgrep_violations(rules: list[Rule], readable: list[str], project: Project
     targets = [path for path in readable if not project.is_exempt(path)]
     if not semgrep_backed or not targets:
         return []
-    rule_by_id = {}
+    # Several rules may share one YAML file (LG202 and LG303 share their patterns).
+    rules_by_id: dict[str, list] = defaultdict(list)
+    rule_files = []
     for rule in semgrep_backed:
+        if rule.semgrep_path() not in rule_files:
+            rule_files.append(rule.semgrep_path())
         for semgrep_rule in rule.semgrep_rules():
-            rule_by_id[semgrep_rule.id] = (rule, semgrep_rule)
-    matches = run_semgrep([rule.semgrep_path() for rule in semgrep_backed], targets, root)
+            rules_by_id[semgrep_rule.id].append((rule, semgrep_rule))
+    matches = run_semgrep(rule_files, targets, root)
     by_path = defaultdict(list)
     for match in matches:
         by_path[match.path.removeprefix("./")].append(match)
@@ -85,12 +89,10 @@ def _semgrep_violations(rules: list[Rule], readable: list[str], project: Project
         if context is None:
             continue
         for match in file_matches:
-            if match.check_id not in rule_by_id:
-                continue
-            rule, semgrep_rule = rule_by_id[match.check_id]
-            violation = rule.check_match(match, semgrep_rule, context)
-            if violation is not None:
-                violations.append(violation)
+            for rule, semgrep_rule in rules_by_id.get(match.check_id, ()):
+                violation = rule.check_match(match, semgrep_rule, context)
+                if violation is not None:
+                    violations.append(violation)
     return violations
 
 

@@ -310,7 +310,7 @@ class _FactCollector(ast.NodeVisitor):
         qualname = ".".join([*self._scope, node.name])
         owner = self._class_stack[-1] if self._class_stack else None
         arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
-        params = [(arg.arg, _annotation_name(arg.annotation)) for arg in arguments]
+        params = [(arg.arg, annotation_name(arg.annotation)) for arg in arguments]
         self.facts.functions.append(
             FunctionFact(
                 name=node.name,
@@ -343,15 +343,15 @@ def _decorator_name(node: ast.expr) -> str:
     return dotted_name(target) or ""
 
 
-def _annotation_name(node: ast.expr | None) -> str | None:
+def annotation_name(node: ast.expr | None) -> str | None:
     if node is None:
         return None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value.strip()
     if isinstance(node, ast.BinOp):  # `Order | None`
-        return _annotation_name(node.left) or _annotation_name(node.right)
+        return annotation_name(node.left) or annotation_name(node.right)
     if isinstance(node, ast.Subscript) and dotted_name(node.value) in ("Optional", "typing.Optional"):
-        return _annotation_name(node.slice)
+        return annotation_name(node.slice)
     return dotted_name(node)
 
 

@@ -135,6 +135,9 @@ class ProjectModel:
             if posix.name == "apps.py":
                 label = _app_label(facts) or PurePosixPath(directory).name
                 apps[directory] = App(label, directory)
+        # Without apps.py, a package with models is an app unless it sits inside one
+        # (netbox's netbox/api/serializers/models.py belongs to the netbox app): shallow first.
+        candidates = set()
         for path in self.facts_by_path:
             posix = PurePosixPath(path)
             if posix.name == "models.py":
@@ -144,6 +147,8 @@ class ProjectModel:
                 directory = "" if directory == "." else directory
             else:
                 continue
+            candidates.add(directory)
+        for directory in sorted(candidates, key=lambda d: (d.count("/"), d)):
             if directory not in apps and not _inside_any(directory, apps):
                 apps[directory] = App(PurePosixPath(directory).name or "root", directory)
         return apps
@@ -278,6 +283,31 @@ class ProjectModel:
             return None
         return None
 
+    def function_fact(self, qualified: str) -> tuple[ModuleInfo, FunctionFact] | None:
+        """The project function `qualified` names (module-level or a method), with its module."""
+        parts = qualified.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            module = self.modules_by_name.get(".".join(parts[:split]))
+            if module is None:
+                continue
+            function_path = ".".join(parts[split:])
+            for function in module.facts.functions:
+                if function.qualname == function_path:
+                    return module, function
+            return None
+        return None
+
+    def is_task_function(self, qualified: str) -> bool:
+        """A project function decorated as a Celery/dramatiq/huey task."""
+        found = self.function_fact(qualified)
+        if found is None:
+            return False
+        module, function = found
+        return any(
+            decorator and self.resolve(module, decorator).endswith(TASK_DECORATOR_SUFFIXES)
+            for decorator in function.decorators
+        )
+
     def qualified_bases(self, module: ModuleInfo, cls: ClassFact) -> list[str]:
         return [self.resolve(module, base) for base in cls.bases]
 
@@ -408,6 +438,13 @@ class ProjectModel:
     def class_qualname(self, path: str, cls: ClassFact) -> str:
         return f"{self.modules_by_path[path].name}.{cls.qualname}"
 
+    def resolve_bound(self, module: ModuleInfo, dotted: str) -> str | None:
+        """Like `resolve`, but None when the first name is not bound by an import or a
+        definition: a local variable called `requests` is not the requests library."""
+        if self._binding(module, dotted.partition(".")[0]) is None:
+            return None
+        return self.resolve(module, dotted)
+
     def is_view_function(self, path: str, function: FunctionFact) -> bool:
         module = self.modules_by_path[path]
         for decorator in function.decorators:
@@ -416,15 +453,59 @@ class ProjectModel:
                 return True
         return False
 
+    def delivery_layer(self, path: str, line: int) -> str | None:
+        """"view" or "serializer" when the code at `line` is part of one, else None.
+
+        The innermost class decides (a serializer declared in views.py is a serializer);
+        then an enclosing view function; then a view module.
+        """
+        classes, functions = self.enclosing(path, line)
+        for cls in reversed(classes):
+            qualified = self.class_qualname(path, cls)
+            if self.is_serializer_class(qualified):
+                return "serializer"
+            if self.is_view_class(qualified):
+                return "view"
+        if any(self.is_view_function(path, function) for function in functions):
+            return "view"
+        if self.is_view_module(path):
+            return "view"
+        return None
+
+    def has_delivery_code(self, path: str) -> bool:
+        """Whether a file holds any view or serializer: the files LG2/LG3 rules parse."""
+        if self.is_view_module(path):
+            return True
+        facts = self.facts_by_path[path]
+        for cls in facts.classes:
+            qualified = self.class_qualname(path, cls)
+            if cls.bases and (self.is_view_class(qualified) or self.is_serializer_class(qualified)):
+                return True
+        return any(f.decorators and self.is_view_function(path, f) for f in facts.functions)
+
+    def view_functions(self, path: str) -> list[FunctionFact]:
+        """Functions and methods that are views: what LG203 measures.
+
+        Methods of view classes, functions decorated as views, and every function or
+        method of a view module except those of serializers declared there.
+        """
+        result = []
+        for function in self.facts_by_path[path].functions:
+            if "." in function.qualname and function.class_qualname is None:
+                continue  # a nested function: part of its enclosing view's complexity
+            if self.delivery_layer(path, function.line) == "view":
+                result.append(function)
+        return result
+
     def layer_at(self, path: str, line: int) -> str:
         """What the code at `line` is, in the user's words: "a view", "a serializer", ..."""
         classes, functions = self.enclosing(path, line)
         for cls in reversed(classes):
             qualified = self.class_qualname(path, cls)
-            if self.is_view_class(qualified):
-                return "a view"
             if self.is_serializer_class(qualified):
                 return "a serializer"
+            if self.is_view_class(qualified):
+                return "a view"
             if self.is_admin_class(qualified):
                 return "an admin class"
             if self.is_form_class(qualified):

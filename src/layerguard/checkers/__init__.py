@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from layerguard.checkers.base import Rule
 from layerguard.checkers.lg101_orm_write_outside_service import OrmWriteOutsideService
+from layerguard.checkers.lg201_side_effect_in_view import SideEffectInView
+from layerguard.checkers.lg202_transaction_in_view import TransactionInView
+from layerguard.checkers.lg203_complex_view import ComplexView
+from layerguard.checkers.lg301_side_effect_in_serializer import SideEffectInSerializer
+from layerguard.checkers.lg302_logic_in_serializer_save import LogicInSerializerSave
+from layerguard.checkers.lg303_transaction_in_serializer import TransactionInSerializer
 from layerguard.checkers.lg900_parse_error import ParseError
 
 ALL_RULES: tuple[type[Rule], ...] = (
     OrmWriteOutsideService,
+    SideEffectInView,
+    TransactionInView,
+    ComplexView,
+    SideEffectInSerializer,
+    LogicInSerializerSave,
+    TransactionInSerializer,
     ParseError,
 )
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

@@ -55,6 +55,8 @@ class FileContext:
         self.project = project
         self.settings = settings
         self.module: ModuleInfo = project.modules_by_path[path]
+        # Results several rules share (one walk for LG201 and LG301), by name.
+        self.memo: dict[str, Any] = {}
 
     @cached_property
     def tree(self) -> ast.Module:
@@ -96,6 +98,11 @@ class FileContext:
         for (node_line, _), nodes in self._nodes_by_start.items():
             if node_line == line:
                 yield from nodes
+
+    @property
+    def calls(self) -> list[ast.Call]:
+        """Every call in the file, in source order."""
+        return self._calls
 
     @cached_property
     def _calls(self) -> list[ast.Call]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 
 from layerguard.checkers.base import Example, FileContext, Rule, interpolate
-from layerguard.facts import _annotation_name
+from layerguard.checkers.bindings import latest_binding
 from layerguard.orm import WRITE_METHODS, Origin, OrmTyper, short_code
 from layerguard.semgrep import SemgrepMatch, SemgrepRule
 from layerguard.violation import Violation
@@ -334,7 +334,7 @@ class OrmWriteOutsideService(Rule):
             return None
         env: dict[str, Origin] = {}
         name = _receiver_name(call)
-        origin = _latest_binding(context, call, name) if name else None
+        origin = latest_binding(context, call, name) if name else None
         if origin is not None:
             env[name] = origin
         classes, _ = project.enclosing(context.path, call.lineno)
@@ -373,71 +373,3 @@ def _receiver_name(call: ast.Call) -> str | None:
     if isinstance(receiver, ast.Attribute):
         receiver = receiver.value
     return receiver.id if isinstance(receiver, ast.Name) else None
-
-
-def _latest_binding(context: FileContext, call: ast.Call, name: str) -> Origin | None:
-    """Where `name` last got its value before `call`, in the innermost enclosing function.
-
-    Assignments, tuple assignments (`obj, created = ...get_or_create()`), `for` targets
-    and annotated parameters count; the latest one before the call wins, so a name
-    rebound to a dict after holding a model instance is a dict.
-    """
-    scope = _enclosing_function(context, call)
-    best: tuple[int, Origin] | None = None
-
-    def consider(line: int, origin: Origin) -> None:
-        nonlocal best
-        if line <= call.lineno and (best is None or line >= best[0]):
-            best = (line, origin)
-
-    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        arguments = [*scope.args.posonlyargs, *scope.args.args, *scope.args.kwonlyargs]
-        for argument in arguments:
-            if argument.arg == name:
-                consider(scope.lineno, Origin("annotation", annotation=_annotation_name(argument.annotation)))
-    for node in _walk_own_scope(scope):
-        if isinstance(node, ast.Assign) and node.end_lineno < call.lineno:
-            for target in node.targets:
-                if isinstance(target, ast.Name) and target.id == name:
-                    consider(node.lineno, Origin("assign", node.value))
-                elif isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name) \
-                        and target.elts[0].id == name:
-                    consider(node.lineno, Origin("assign-first-of-tuple", node.value))
-                elif isinstance(target, ast.Tuple) and any(isinstance(e, ast.Name) and e.id == name for e in target.elts):
-                    consider(node.lineno, Origin("unknown"))
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name \
-                and node.lineno < call.lineno:
-            origin = Origin("assign", node.value) if node.value is not None else Origin(
-                "annotation", annotation=_annotation_name(node.annotation))
-            consider(node.lineno, origin)
-        elif isinstance(node, (ast.For, ast.AsyncFor)) and node.lineno <= call.lineno <= (node.end_lineno or 0):
-            if isinstance(node.target, ast.Name) and node.target.id == name:
-                consider(node.lineno, Origin("loop", node.iter))
-        elif isinstance(node, (ast.With, ast.AsyncWith)) and node.lineno < call.lineno:
-            for item in node.items:
-                if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name:
-                    consider(node.lineno, Origin("unknown"))
-        elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name) and node.target.id == name \
-                and node.lineno <= call.lineno:
-            consider(node.lineno, Origin("assign", node.value))
-    return best[1] if best else None
-
-
-def _enclosing_function(context: FileContext, call: ast.Call) -> ast.AST:
-    """The innermost function around `call` (from the facts' line ranges), else the module."""
-    _, functions = context.project.enclosing(context.path, call.lineno)
-    for function in reversed(functions):
-        for node in context.nodes_at(function.line, function.column - 1):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function.name:
-                return node
-    return context.tree
-
-
-def _walk_own_scope(scope: ast.AST):
-    """Nodes of `scope`, not descending into nested functions, classes or lambdas."""
-    stack = list(ast.iter_child_nodes(scope))
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))

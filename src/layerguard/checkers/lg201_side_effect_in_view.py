@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from typing import Iterable
+
+from layerguard.checkers.base import Example, FileContext, Rule
+from layerguard.checkers.side_effects import side_effects_in
+from layerguard.violation import Violation
+
+
+class SideEffectInView(Rule):
+    """## What it does
+    Flags a view that calls an external side effect itself: sending mail
+    (`send_mail`, `mail_admins`, `EmailMessage(...).send()`), an HTTP client
+    (`requests`, `httpx`, `urllib.request.urlopen`, `http.client`, `aiohttp`), task
+    dispatch (`.delay()`, `.apply_async()`, `send_task`, `group(...)()`), or an SDK call
+    you list in `extend-side-effects`.
+
+    ## Why is this bad?
+    A view should translate HTTP into a service call and back (HackSoft Django
+    Styleguide, "APIs & Serializers"). Side effects in a view cannot be reused by a
+    management command or a task, cannot be tested without a request, and usually
+    belong next to the write they follow, inside the service's transaction (or in
+    `transaction.on_commit` there).
+
+    Names are resolved through imports and aliases (`import requests as http`,
+    `from django.core.mail import send_mail as notify`); a function of your own called
+    `send_mail`, a variable called `requests` or a `.delay` attribute on a dataclass is
+    not a side effect. A `.delay()` counts when its receiver is a function decorated as
+    a task (`shared_task`, `app.task`...) or imported from a `tasks` module.
+    Services, selectors, tasks, signal receivers and commands may do all of this.
+
+    ## Example
+    ```python
+    # shop/views.py
+    @api_view(["POST"])
+    def order_create(request):
+        order = order_create_service(**request.data)
+        send_mail("Thanks", "...", None, [request.user.email])
+        return Response({"id": order.id})
+    ```
+
+    ## Use instead
+    ```python
+    # shop/services.py
+    def order_create(*, user, **data) -> Order:
+        order = Order.objects.create(**data)
+        transaction.on_commit(lambda: send_order_confirmation.delay(order.id))
+        return order
+    ```
+    """
+
+    code = "LG201"
+    name = "side-effect-in-view"
+    OPTIONS = {"extend-side-effects": (list, [])}
+
+    INVALID = [
+        Example("""
+            import requests as http
+            from django.core.mail import send_mail as notify
+            from rest_framework.decorators import api_view
+
+            @api_view(["POST"])
+            def checkout(request):
+                http.post("https://payments.example.com/charge", json={})  # expect
+                notify("Thanks", "body", None, [request.user.email])  # expect
+            """),
+        Example("""
+            from django.core.mail import EmailMessage
+            from rest_framework.views import APIView
+
+            class Invite(APIView):
+                def post(self, request):
+                    EmailMessage("Hi", "body", to=["a@example.com"]).send()  # expect
+                    message = EmailMessage("Hi", "body", to=["b@example.com"])
+                    message.send()  # expect
+            """, path="shop/web/invite.py", files={"shop/web/__init__.py": ""}),
+        Example("""
+            from shop.tasks import send_receipt
+            from celery import group
+
+            def order_done(request, pk):
+                send_receipt.delay(pk)  # expect
+                send_receipt.apply_async(args=[pk], countdown=10)  # expect
+                group(send_receipt.s(pk) for pk in [1, 2])()  # expect
+            """, files={"shop/tasks.py": "from celery import shared_task\n\n@shared_task\ndef send_receipt(pk):\n    pass\n"}),
+        Example("""
+            import stripe
+            import boto3
+
+            async def refund(request, pk):
+                stripe.Refund.create(charge=pk)  # expect
+                boto3.client("s3")  # expect
+                def notify():
+                    import httpx
+                    httpx.get("https://example.com")  # expect
+                notify()
+            """, files={"pyproject.toml": '[tool.layerguard.lint.LG201]\nextend-side-effects = ["stripe.*", "boto3.client"]\n'}),
+    ]
+    VALID = [
+        Example("""
+            from dataclasses import dataclass
+
+            @dataclass
+            class Task:
+                delay: int
+
+            def send_mail(subject):
+                return subject
+
+            def preview(request):
+                requests = [1, 2]
+                requests.append(3)
+                send_mail("local function, not django.core.mail")
+                task = Task(delay=3)
+                return task.delay
+            """),
+        Example("""
+            import requests
+            from django.core.mail import send_mail
+
+            def order_confirm(*, email: str) -> None:
+                requests.post("https://example.com/hook")
+                send_mail("Thanks", "body", None, [email])
+            """, path="shop/services.py"),
+        Example("""
+            import requests
+
+            class PhotoView:
+                def render_preview(self):
+                    return requests.get("https://example.com/photo")
+            """, path="shop/previews.py"),
+        Example("""
+            from django.db import transaction
+            from rest_framework.decorators import api_view
+
+            @api_view(["POST"])
+            def order_pay(request):
+                transaction.on_commit(lambda: None)
+            """),
+    ]
+
+    def check_file(self, context: FileContext) -> Iterable[Violation]:
+        return side_effects_in(context, "view", self.code)

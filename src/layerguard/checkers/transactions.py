@@ -1,0 +1,90 @@
+"""Transactions opened in the delivery layer: shared by LG202 (views) and LG303 (serializers).
+
+semgrep hands over candidate spans (rules/LG202-transaction-in-view.yaml); this module
+finds the node in the span, resolves `atomic` through the project model, and says
+whether it sits in a view or a serializer. The reported line is the `with` line, the
+decorator line, or the call's first line.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from layerguard.checkers.base import FileContext, interpolate
+from layerguard.facts import dotted_name
+from layerguard.orm import short_code
+from layerguard.semgrep import SemgrepMatch, SemgrepRule
+from layerguard.violation import Violation
+
+ATOMIC = {"django.db.transaction.atomic", "django.db.transaction.Atomic"}
+METHOD_DECORATOR = "django.utils.decorators.method_decorator"
+
+
+@dataclass(frozen=True)
+class Span:
+    lineno: int
+    col_offset: int
+    end_lineno: int
+    end_col_offset: int
+
+
+def transaction_violation(code: str, layer: str, match: SemgrepMatch, rule: SemgrepRule,
+                          context: FileContext) -> Violation | None:
+    start, end = context.position(match.start_offset), context.position(match.end_offset)
+    found = _find(context, match.check_id, start, end)
+    if found is None:
+        return None
+    span, layer_line, values = found
+    if context.project.delivery_layer(context.path, layer_line) != layer:
+        return None
+    hint = context.project.service_module_hint(context.path)
+    message = f"{interpolate(rule.message, values)} in a {layer}; move it to {hint}"
+    return context.violation(code, span, message)
+
+
+def _find(context: FileContext, check_id: str, start, end):
+    if check_id.startswith("select-for-update"):
+        for call in context.calls_within(start, end):
+            if isinstance(call.func, ast.Attribute) and call.func.attr == "select_for_update":
+                return call, call.lineno, {"QUERYSET": short_code(call.func.value)}
+        return None
+    for node in context.nodes_on_line(start[0]):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                written = _atomic(context, item.context_expr)
+                if written:
+                    span = Span(node.lineno, node.col_offset, item.context_expr.end_lineno,
+                                item.context_expr.end_col_offset)
+                    return span, node.lineno, {"ATOMIC": written}
+    for call in context.calls_within(start, end):
+        callee = dotted_name(call.func)
+        if callee and context.project.resolve_bound(context.module, callee) == METHOD_DECORATOR and call.args:
+            written = _atomic(context, call.args[0])
+            if written:
+                return call, _decorated_line(context, call), {"ATOMIC": written}
+    for node in ast.walk(context.tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for decorator in node.decorator_list:
+                if start[0] <= decorator.lineno <= end[0]:
+                    written = _atomic(context, decorator)
+                    if written:
+                        return decorator, node.lineno, {"ATOMIC": written}
+    return None
+
+
+def _atomic(context: FileContext, expression: ast.AST) -> str | None:
+    """`transaction.atomic` as written, when `expression` is (a call of) Django's atomic."""
+    target = expression.func if isinstance(expression, ast.Call) else expression
+    dotted = dotted_name(target)
+    if dotted and context.project.resolve_bound(context.module, dotted) in ATOMIC:
+        return dotted
+    return None
+
+
+def _decorated_line(context: FileContext, call: ast.Call) -> int:
+    """The `def`/`class` line a decorator call applies to, so the layer is the decorated thing's."""
+    for node in ast.walk(context.tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and call in node.decorator_list:
+            return node.lineno
+    return call.lineno
