@@ -57,7 +57,7 @@ def test_service_modules_setting_moves_the_service_layer(scaffold):
         "shop/domain/orders.py": VIEW,
         "shop/services.py": VIEW,
     })
-    result = run_cli("check", "--format", "json", ".", cwd=scaffold)
+    result = run_cli("check", "--select", "LG101", "--format", "json", ".", cwd=scaffold)
     assert result.found() == [("LG101", "shop/services.py", 5)]
 
 

@@ -12,7 +12,9 @@ from rich.console import Console
 from layerguard import __version__
 from layerguard.checkers import ALL_RULES, RULES_BY_CODE, rule_catalog
 from layerguard.config import ConfigError, Settings, find_config_file, load_settings, validate_code_selector
+from layerguard.engine import build_project
 from layerguard.engine import check as run_check
+from layerguard.graph import RENDERERS, coupling_graph
 from layerguard.reporters import REPORTERS
 from layerguard.semgrep import SemgrepError
 
@@ -141,3 +143,23 @@ def rule_page(rule) -> str:
         for name, (kind, default) in rule.OPTIONS.items():
             page += f"- `{name}` ({kind.__name__}, default `{default!r}`): `[tool.layerguard.lint.{rule.code}]`\n"
     return page
+
+
+@main.command()
+@click.argument("path", required=False, default=".", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="mermaid", show_default=True)
+@click.option("--output", "output_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the graph to this file instead of standard output.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def graph(path, output_format, output_file, config_file) -> None:
+    """Draw how the project's apps couple: cross-app foreign keys and model imports."""
+    settings = _load(config_file, path)
+    project, _ = build_project(settings)
+    coupling = coupling_graph(project)
+    text = RENDERERS[output_format](coupling)
+    if output_file is not None:
+        output_file.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    for cycle in coupling.cycles():
+        click.echo(f"cycle: {' -> '.join(cycle)}", err=True)

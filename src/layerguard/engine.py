@@ -24,10 +24,14 @@ from layerguard.semgrep import run_semgrep
 from layerguard.violation import Violation
 
 
-def check(settings: Settings, paths: list[Path], select: list[str], ignore: list[str]) -> Report:
+def build_project(settings: Settings) -> tuple[ProjectModel, dict[str, bytes]]:
+    """Read every project file once and build the project model from their facts."""
+    sources, facts = _read_and_extract(settings, project_files(settings))
+    return ProjectModel(settings, facts), sources
+
+
+def _read_and_extract(settings: Settings, files: list[str]) -> tuple[dict[str, bytes], dict[str, ModuleFacts]]:
     root = settings.root
-    files = project_files(settings)
-    targets = select_targets(files, settings, paths)
     sources: dict[str, bytes] = {}
     facts: dict[str, ModuleFacts] = {}
     for path in files:
@@ -38,7 +42,14 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
             facts[path] = ModuleFacts(parse_error=f"cannot read: {error.strerror}")
             continue
         facts[path] = extract_facts(sources[path])
-    project = ProjectModel(settings, facts)
+    return sources, facts
+
+
+def check(settings: Settings, paths: list[Path], select: list[str], ignore: list[str]) -> Report:
+    root = settings.root
+    project, sources = build_project(settings)
+    facts = project.facts_by_path
+    targets = select_targets(sorted(facts), settings, paths)
     rules = [rule() for rule in selected_rules(select, ignore)]
 
     contexts = {path: FileContext(path, sources[path], facts[path], project, settings) for path in targets}

@@ -86,6 +86,8 @@ class ModuleFacts:
     imports: list[ImportFact] = field(default_factory=list)
     star_imports: list[tuple[str, int]] = field(default_factory=list)  # (module, level)
     aliases: dict[str, str] = field(default_factory=dict)  # module-level `X = dotted` / `X = f()`
+    constants: dict[str, str] = field(default_factory=dict)  # module-level `X = "text"` (AUTH_USER_MODEL)
+    string_lists: dict[str, list[str]] = field(default_factory=dict)  # module-level literal lists (INSTALLED_APPS)
     classes: list[ClassFact] = field(default_factory=list)
     functions: list[FunctionFact] = field(default_factory=list)
     # (first, last) line of every statement (or compound statement header) spanning lines
@@ -245,9 +247,16 @@ class _FactCollector(ast.NodeVisitor):
     def visit_Assign(self, node: ast.Assign) -> None:
         self._record_span(node)
         if not self._scope and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
             value = dotted_name(node.value)
             if value:
-                self.facts.aliases[node.targets[0].id] = value
+                self.facts.aliases[name] = value
+            elif isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                self.facts.constants[name] = node.value.value
+            elif isinstance(node.value, (ast.List, ast.Tuple)) and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.value.elts
+            ):
+                self.facts.string_lists[name] = [e.value for e in node.value.elts]
         current_class = self._class_stack[-1] if self._class_stack else None
         if current_class is not None:
             self._record_class_attribute(current_class, node)

@@ -42,6 +42,17 @@ MODEL_BASES = {
     "taggit.models.ItemBase",
 }
 USER_MODEL = "django.contrib.auth.models.User"
+# Django's own models by their "label.Model" reference, and the apps they belong to.
+CONTRIB_MODELS = {
+    "auth.User": USER_MODEL,
+    "auth.Group": "django.contrib.auth.models.Group",
+    "auth.Permission": "django.contrib.auth.models.Permission",
+    "contenttypes.ContentType": "django.contrib.contenttypes.models.ContentType",
+    "sites.Site": "django.contrib.sites.models.Site",
+    "admin.LogEntry": "django.contrib.admin.models.LogEntry",
+}
+CONTRIB_APP_LABELS = {qualified: label.split(".")[0] for label, qualified in CONTRIB_MODELS.items()}
+SETTINGS_GLOBS = ["**/settings.py", "**/settings/**/*.py", "**/settings_*.py"]
 
 VIEW_BASE_PREFIXES = (
     "django.views.",
@@ -106,6 +117,14 @@ class ProjectModel:
             info = ModuleInfo(path, _module_name(path, facts_by_path), path.endswith("__init__.py"), facts)
             self.modules_by_path[path] = info
             self.modules_by_name.setdefault(info.name, info)
+        # Directories above a package without __init__.py are namespace packages: a
+        # module imported as `src.orders.models` is also `orders.models`. Exact names win.
+        for info in list(self.modules_by_path.values()):
+            depth = info.name.count(".") + (2 if info.is_package else 1)
+            directories = PurePosixPath(info.path).parts[:-depth] if depth <= len(PurePosixPath(info.path).parts) else ()
+            for start in range(len(directories) - 1, -1, -1):
+                alias = ".".join([*directories[start:], info.name])
+                self.modules_by_name.setdefault(alias, info)
         self.apps = self._find_apps()
         self._class_kind_cache: dict[tuple[str, str], bool] = {}
 
@@ -142,16 +161,53 @@ class ProjectModel:
             posix = PurePosixPath(path)
             if posix.name == "models.py":
                 directory = "" if str(posix.parent) == "." else str(posix.parent)
+                if directory and f"{directory}/__init__.py" not in self.facts_by_path:
+                    continue  # a models.py in a plain folder (scripts/) is not an app
             elif posix.name == "__init__.py" and posix.parent.name == "models":
                 directory = str(posix.parent.parent)
                 directory = "" if directory == "." else directory
             else:
                 continue
             candidates.add(directory)
+        # INSTALLED_APPS, where a settings module has it as a literal list: a listed
+        # project package is an app even without apps.py or models.
+        for entry in self._installed_apps():
+            module = self.modules_by_name.get(entry) or self.modules_by_name.get(entry.rsplit(".apps.", 1)[0])
+            if module is not None and module.is_package:
+                parent = str(PurePosixPath(module.path).parent)
+                candidates.add("" if parent == "." else parent)
         for directory in sorted(candidates, key=lambda d: (d.count("/"), d)):
             if directory not in apps and not _inside_any(directory, apps):
                 apps[directory] = App(PurePosixPath(directory).name or "root", directory)
         return apps
+
+    def settings_modules(self) -> list[ModuleInfo]:
+        matcher = PathMatcher(SETTINGS_GLOBS)
+        return [module for path, module in sorted(self.modules_by_path.items()) if matcher.matches(path)]
+
+    def _installed_apps(self) -> list[str]:
+        entries: list[str] = []
+        for module in self.settings_modules():
+            entries.extend(module.facts.string_lists.get("INSTALLED_APPS", []))
+        return entries
+
+    @cached_property
+    def user_model(self) -> str:
+        """`settings.AUTH_USER_MODEL` read statically from the settings modules, else auth.User."""
+        for module in self.settings_modules():
+            reference = module.facts.constants.get("AUTH_USER_MODEL")
+            if reference and "." in reference:
+                qualified = self.model_by_reference(reference, module, is_string=True)
+                if qualified:
+                    return qualified
+        return USER_MODEL
+
+    def model_app(self, qualified: str) -> str | None:
+        """The app label of a model: its app directory's, or Django's for contrib models."""
+        if qualified in CONTRIB_APP_LABELS:
+            return CONTRIB_APP_LABELS[qualified]
+        info = self.models.get(qualified)
+        return info.app if info else None
 
     def app_of(self, path: str) -> App | None:
         """The app whose directory is the nearest ancestor of `path`."""
@@ -382,12 +438,19 @@ class ProjectModel:
         return result
 
     def model_by_reference(self, reference: str, from_module: ModuleInfo, is_string: bool) -> str | None:
-        """The model a field's `to` names: a class, `"label.Model"`, `"Model"` or `"self"`."""
+        """The model a field's `to` names: a class, `"label.Model"`, `"Model"`, `"self"`,
+        `settings.AUTH_USER_MODEL` or `get_user_model()`."""
         if not is_string:
+            if reference.endswith("get_user_model()"):
+                return self.user_model
             qualified = self.resolve(from_module, reference)
+            if qualified.endswith("settings.AUTH_USER_MODEL"):
+                return self.user_model
             return qualified if self.is_model_class(qualified) else None
         if reference == "self":
             return None
+        if reference in CONTRIB_MODELS:
+            return CONTRIB_MODELS[reference]
         if "." in reference:
             label, name = reference.rsplit(".", 1)
         else:

@@ -10,6 +10,9 @@ from layerguard.checkers.lg203_complex_view import ComplexView
 from layerguard.checkers.lg301_side_effect_in_serializer import SideEffectInSerializer
 from layerguard.checkers.lg302_logic_in_serializer_save import LogicInSerializerSave
 from layerguard.checkers.lg303_transaction_in_serializer import TransactionInSerializer
+from layerguard.checkers.lg401_cross_app_foreign_key import CrossAppForeignKey
+from layerguard.checkers.lg402_cross_app_model_import import CrossAppModelImport
+from layerguard.checkers.lg501_http_in_service import HttpInService
 from layerguard.checkers.lg900_parse_error import ParseError
 
 ALL_RULES: tuple[type[Rule], ...] = (
@@ -20,6 +23,9 @@ ALL_RULES: tuple[type[Rule], ...] = (
     SideEffectInSerializer,
     LogicInSerializerSave,
     TransactionInSerializer,
+    CrossAppForeignKey,
+    CrossAppModelImport,
+    HttpInService,
     ParseError,
 )
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

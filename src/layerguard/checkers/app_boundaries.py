@@ -1,0 +1,121 @@
+"""References from one Django app into another app's tables: relation fields (LG401) and
+model imports (LG402). Also what `layerguard graph` draws.
+
+Both sides are apps of the project model; Django's own apps (auth, contenttypes,
+sites, admin) count by their labels. A third-party package's models are not an app
+of yours and are never reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from layerguard.project import ModelInfo, ModuleInfo, ProjectModel, _absolute
+
+DEFAULT_ALLOW = ["auth", "contenttypes", "sites"]
+
+
+@dataclass(frozen=True)
+class CrossAppReference:
+    kind: str  # "field", "through", "import"
+    path: str  # where it is written (root-relative)
+    line: int
+    column: int  # 1-based, in bytes as ast counts (converted by the checker)
+    end_line: int
+    end_column: int  # 1-based, in bytes; 0 when unknown (the end of the line)
+    source_app: str
+    target_app: str
+    description: str  # what it is, for messages
+
+
+def allowed_apps(settings, code: str) -> set[str]:
+    return set(settings.option(code, "allow", DEFAULT_ALLOW))
+
+
+def relation_references(project: ProjectModel) -> list[CrossAppReference]:
+    """Every relation field of every concrete model whose target is in another app.
+
+    A field declared on an abstract base (or mixin) counts once for each concrete model
+    that inherits it, for that model's app, and is reported where the field is written.
+    """
+    memo = project.__dict__.setdefault("_memo", {})
+    if "relation_references" in memo:
+        return memo["relation_references"]
+    found: list[CrossAppReference] = []
+    for qualified, info in sorted(project.models.items()):
+        if info.abstract or info.app is None:
+            continue
+        module_name = qualified.rsplit(".", 1)[0]
+        found_class = project.class_fact(qualified)
+        if found_class is None:
+            continue
+        for defining_module, cls in project._project_ancestry(*found_class):
+            for field in cls.fields:
+                if field.kind == "generic":
+                    continue  # a GenericRelation is a reverse accessor: the key lives in the other table
+                for kind, reference, is_string in (("field", field.target, field.target_is_string),
+                                                    ("through", field.through, field.through_is_string)):
+                    if not reference:
+                        continue
+                    target = _target(project, reference, is_string, defining_module, info)
+                    target_app = project.model_app(target) if target else None
+                    if target_app is None or target_app == info.app:
+                        continue
+                    target_name = target.rsplit(".", 1)[-1]
+                    field_type = field.field_call.rsplit(".", 1)[-1]
+                    inherited = f" (inherited by {info.name})" if defining_module.name != module_name or cls.name != info.name else ""
+                    if kind == "field":
+                        description = f"{cls.name}.{field.name}{inherited} is a {field_type} to {target_app}.{target_name}"
+                    else:
+                        description = (f"{cls.name}.{field.name}{inherited} goes through {target_app}.{target_name}")
+                    found.append(CrossAppReference(kind, defining_module.path, field.line, field.column,
+                                                   field.end_line, field.end_column, info.app, target_app,
+                                                   description))
+    memo["relation_references"] = found
+    return found
+
+
+def _target(project: ProjectModel, reference: str, is_string: bool, module: ModuleInfo, concrete: ModelInfo) -> str | None:
+    if is_string and "." not in reference and reference != "self":
+        # A bare "Model" on an abstract base means a model of the concrete model's app (Django's rule).
+        for qualified, info in project.models.items():
+            if info.name == reference and info.app == concrete.app:
+                return qualified
+        return None
+    return project.model_by_reference(reference, module, is_string)
+
+
+def import_references(project: ProjectModel, module: ModuleInfo) -> list[CrossAppReference]:
+    """Import statements of `module` that bring in another app's models (one per statement)."""
+    source = project.app_of(module.path)
+    if source is None:
+        return []
+    package = module.name if module.is_package else module.name.rpartition(".")[0]
+    found: list[CrossAppReference] = []
+    for fact in module.facts.imports:
+        if fact.names is None:
+            targets = [fact.module]
+        else:
+            base = _absolute(fact.module, fact.level, package)
+            targets = [f"{base}.{name}" if base else name for name, _ in fact.names]
+            if (fact.module, fact.level) in module.facts.star_imports:  # `from orders.models import *`
+                targets.append(base)
+        for target in targets:
+            target_app, what = _models_of(project, target)
+            if target_app is not None and target_app != source.label:
+                found.append(CrossAppReference("import", module.path, fact.line, fact.column, fact.end_line, 0,
+                                               source.label, target_app, what))
+                break
+    return found
+
+
+def _models_of(project: ProjectModel, target: str) -> tuple[str | None, str]:
+    """(app, description) when `target` is another app's models module or model class."""
+    qualified = project.canonical(target)
+    imported = project.modules_by_name.get(qualified)
+    if imported is not None and project.is_model_module(imported.path):
+        app = project.app_of(imported.path)
+        return (app.label if app else None), f"the models module `{qualified}`"
+    if project.class_fact(qualified) is not None and project.is_model_class(qualified):
+        return project.model_app(qualified), f"the model `{qualified.rsplit('.', 1)[-1]}`"
+    return None, ""

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from typing import Iterable
+
+from layerguard.checkers.app_boundaries import DEFAULT_ALLOW, allowed_apps, relation_references
+from layerguard.checkers.base import Example, FileContext, Rule
+from layerguard.checkers.transactions import Span
+from layerguard.violation import Violation
+
+APPS = {
+    "billing/__init__.py": "",
+    "billing/apps.py": "from django.apps import AppConfig\n\nclass BillingConfig(AppConfig):\n    name = 'billing'\n    label = 'payments'\n",
+    "core/__init__.py": "",
+    "core/models.py": "from django.db import models\n\nclass Country(models.Model):\n    code = models.CharField(max_length=2)\n",
+}
+
+
+class CrossAppForeignKey(Rule):
+    """## What it does
+    Flags a `ForeignKey`, `OneToOneField` or `ManyToManyField` (or its `through=` model)
+    from a model of one Django app to a model of another, whether the target is an
+    imported class, a `"label.Model"` string, `settings.AUTH_USER_MODEL` or
+    `get_user_model()`.
+
+    ## Why is this bad?
+    A foreign key is the tightest coupling two apps can have: a shared table constraint,
+    joins across app boundaries, migrations that depend on each other, and no way to
+    split the app out later. Apps that talk through services keep each other's ids,
+    not each other's rows (the "no cross-app foreign keys" rule of modular monoliths).
+    Import linters (import-linter, tach) cannot see this: a string reference imports
+    nothing.
+
+    How references are resolved: a class through the project's imports; `"label.Model"`
+    by app label (`AppConfig.label`, else the directory name); a bare `"Model"` as
+    Django does, in the app of the concrete model; `settings.AUTH_USER_MODEL` read
+    statically from the settings modules, else `auth.User`. A field declared on an
+    abstract base model or mixin counts once for every concrete model that inherits
+    it, for that model's app, and is reported where the field is written (the message
+    names the concrete model). Django's `auth`, `contenttypes` and `sites` are allowed by
+    default; `allow` replaces that list. Models of third-party packages are not apps of
+    yours and are not reported.
+
+    ## Example
+    ```python
+    # billing/models.py
+    class Invoice(models.Model):
+        order = models.ForeignKey("shop.Order", on_delete=models.PROTECT)
+    ```
+
+    ## Use instead
+    ```python
+    # billing/models.py
+    class Invoice(models.Model):
+        order_id = models.PositiveBigIntegerField(db_index=True)
+
+    # billing/services.py
+    def invoice_create(*, order_id: int) -> Invoice:
+        order = order_get(order_id=order_id)  # shop/selectors.py
+        ...
+    ```
+    """
+
+    code = "LG401"
+    name = "cross-app-foreign-key"
+    OPTIONS = {"allow": (list, DEFAULT_ALLOW)}
+
+    INVALID = [
+        Example("""
+            from django.conf import settings
+            from django.db import models
+            from shop.models import Order
+
+            class Invoice(models.Model):
+                order = models.OneToOneField(Order, on_delete=models.PROTECT)  # expect
+                items = models.ManyToManyField("shop.Item", through="payments.InvoiceLine")  # expect
+                payer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+                country = models.ForeignKey("core.Country", on_delete=models.PROTECT)  # expect
+
+            class InvoiceLine(models.Model):
+                invoice = models.ForeignKey("Invoice", on_delete=models.CASCADE)
+                item = models.ForeignKey(to="shop.Item", on_delete=models.CASCADE)  # expect
+            """, path="billing/models.py", files=APPS),
+        Example("""
+            from django.db import models
+
+            class Audited(models.Model):
+                created_by = models.ForeignKey("shop.Customer", on_delete=models.PROTECT)  # expect
+
+                class Meta:
+                    abstract = True
+
+            class Payment(Audited):
+                amount = models.IntegerField()
+            """, path="billing/models.py", files=APPS),
+    ]
+    VALID = [
+        Example("""
+            from django.contrib.auth import get_user_model
+            from django.db import models
+
+            class Invoice(models.Model):
+                country = models.ForeignKey("core.Country", on_delete=models.PROTECT)
+                owner = models.ForeignKey(get_user_model(), on_delete=models.PROTECT)
+                parent = models.ForeignKey("self", null=True, on_delete=models.CASCADE)
+                sibling = models.ForeignKey("Invoice", null=True, on_delete=models.CASCADE)
+                tags = models.ManyToManyField("taggit.Tag")
+            """, path="billing/models.py", files={
+                **APPS, "pyproject.toml": '[tool.layerguard.lint.LG401]\nallow = ["auth", "core"]\n'}),
+        Example("""
+            class Graph:
+                ForeignKey = None
+
+            class Edge:
+                def __init__(self):
+                    self.ForeignKey = "shop.Order"
+            """, path="billing/models.py", files=APPS),
+        Example("""
+            from django.db import models
+
+            class Report(models.Model):
+                order = models.ForeignKey("shop.Order", on_delete=models.CASCADE)
+            """, path="shop/reports.py"),
+    ]
+
+    def check_file(self, context: FileContext) -> Iterable[Violation]:
+        allowed = allowed_apps(context.settings, self.code)
+        for reference in relation_references(context.project):
+            if reference.path != context.path or reference.target_app in allowed:
+                continue
+            span = Span(reference.line, reference.column - 1, reference.end_line, reference.end_column - 1)
+            violation = context.violation(
+                self.code, span,
+                f"{reference.description}, a model of another app ({reference.source_app} -> "
+                f"{reference.target_app}); store its id and go through {reference.target_app}'s services or selectors",
+            )
+            yield violation
