@@ -11,8 +11,10 @@ from rich.console import Console
 
 from layerguard import __version__
 from layerguard.checkers import ALL_RULES, RULES_BY_CODE, rule_catalog
+from layerguard.baseline import DEFAULT_BASELINE, BaselineError, read_baseline, write_baseline
 from layerguard.config import ConfigError, Settings, find_config_file, load_settings, validate_code_selector
 from layerguard.engine import build_project
+from layerguard.gitdiff import DiffError, changed_python_files
 from layerguard.engine import check as run_check
 from layerguard.graph import RENDERERS, coupling_graph
 from layerguard.reporters import REPORTERS
@@ -72,11 +74,25 @@ def main() -> None:
               help="Write the report to this file instead of standard output.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Use this config file instead of looking for one.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Fail only on violations not recorded in this baseline file.")
+@click.option("--write-baseline", "write_baseline_file", is_flag=False, flag_value="", default=None,
+              metavar="[FILE]", help=f"Record today's violations in FILE (default: the config's `baseline`, "
+                                     f"else {DEFAULT_BASELINE}) and exit 0.")
+@click.option("--diff", "diff_ref", metavar="REF",
+              help="Check only Python files changed since the merge-base with git REF (e.g. origin/main).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when violations are found.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
-def check(paths, select, ignore, output_format, output_file, config_file, exit_zero, no_cache) -> None:
+def check(paths, select, ignore, output_format, output_file, config_file, baseline_file, write_baseline_file,
+          diff_ref, exit_zero, no_cache) -> None:
     """Check PATHS (default: the current directory)."""
-    paths = list(paths) or [Path(".")]
+    paths = list(paths)
+    if write_baseline_file and (Path(write_baseline_file).is_dir() or write_baseline_file.endswith(".py")):
+        # `--write-baseline .` means "write the default baseline for .": FILE is optional,
+        # and a directory or a .py file is a path to check, never a baseline file.
+        paths.insert(0, Path(write_baseline_file))
+        write_baseline_file = ""
+    paths = paths or [Path(".")]
     settings = _load(config_file, paths[0])
     select_codes = _split_codes(select) or settings.select
     ignore_codes = [*settings.ignore, *(_split_codes(ignore) or [])]
@@ -86,14 +102,30 @@ def check(paths, select, ignore, output_format, output_file, config_file, exit_z
                 validate_code_selector(code, rule_catalog(), f"option {option}")
             except ConfigError as error:
                 raise LayerguardError(str(error)) from None
+    if diff_ref is not None:
+        try:
+            changed = changed_python_files(settings.root, diff_ref)
+        except DiffError as error:
+            raise LayerguardError(str(error)) from None
+        under = [p.resolve() for p in paths]
+        paths = [c for c in changed if any(c == u or u in c.parents for u in under)]
+    writing = write_baseline_file is not None
+    baseline_path = _baseline_path(settings, baseline_file, write_baseline_file)
     try:
-        report = run_check(settings, paths, select_codes, ignore_codes)
+        baseline = None if writing or baseline_path is None else read_baseline(baseline_path)
+    except BaselineError as error:
+        raise LayerguardError(str(error)) from None
+    try:
+        report = run_check(settings, paths, select_codes, ignore_codes, baseline=baseline) if paths else _empty()
     except SemgrepError as error:
         raise LayerguardError(str(error)) from None
     except Exception as error:  # never a traceback for the user; LAYERGUARD_DEBUG=1 shows it
         if os.environ.get("LAYERGUARD_DEBUG"):
             raise
         raise LayerguardError(f"internal error: {type(error).__name__}: {error} (rerun with LAYERGUARD_DEBUG=1)") from None
+    if writing:
+        _write_baseline(baseline_path, report, settings)
+        return
     reporter = REPORTERS[output_format]
     if output_file is not None:
         output_file.write_text(reporter(report, False), encoding="utf-8")
@@ -103,6 +135,52 @@ def check(paths, select, ignore, output_format, output_file, config_file, exit_z
         click.echo(reporter(report, False), nl=False)
     if report.violations and not exit_zero:
         sys.exit(EXIT_VIOLATIONS)
+
+
+def _empty():
+    from layerguard.report import Report
+
+    return Report(violations=[], files=0)
+
+
+def _baseline_path(settings: Settings, given: Path | None, to_write: str | None) -> Path | None:
+    """Where the baseline is: --write-baseline FILE, --baseline FILE, the config's `baseline`."""
+    if to_write:
+        return Path(to_write)
+    if given is not None:
+        return given
+    if settings.baseline:
+        return settings.root / settings.baseline
+    return settings.root / DEFAULT_BASELINE if to_write is not None else None
+
+
+def _write_baseline(path: Path, report, settings: Settings) -> None:
+    """Record today's violations. Entries of files this run did not check are kept, so a
+    run on part of the tree (or with --diff) updates only what it looked at. In CI
+    (the CI environment variable set) the baseline may shrink but never grow."""
+    old = []
+    if path.exists():
+        try:
+            old = read_baseline(path)
+        except BaselineError as error:
+            raise LayerguardError(str(error)) from None
+    checked = {Path(os.path.relpath(Path(p).resolve(), settings.root.resolve())).as_posix()
+               for p in report.checked_paths}
+    entries = sorted([e for e in old if e.path not in checked] + list(report.entries),
+                     key=lambda e: (e.path, e.line, e.code, e.fingerprint))
+    before = {e.fingerprint for e in old}
+    added = [e for e in entries if e.fingerprint not in before]
+    removed = len(before - {e.fingerprint for e in entries})
+    if added and os.environ.get("CI", "").lower() not in ("", "0", "false") and path.exists():
+        raise LayerguardError(
+            f"--write-baseline would add {len(added)} new violation(s) to {path} in CI "
+            f"(first: {added[0].path}:{added[0].line} {added[0].code}); fix them, or update the baseline locally"
+        )
+    try:
+        write_baseline(path, entries)
+    except BaselineError as error:
+        raise LayerguardError(str(error)) from None
+    click.echo(f"layerguard: wrote {len(entries)} entries to {path} ({len(added)} added, {removed} removed)", err=True)
 
 
 @main.command()

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
+from layerguard.baseline import BaselineEntry, apply_baseline, entries_for
 from layerguard.checkers import selected_rules
 from layerguard.checkers.base import FileContext, Rule
 from layerguard.config import Settings
@@ -45,7 +46,8 @@ def _read_and_extract(settings: Settings, files: list[str]) -> tuple[dict[str, b
     return sources, facts
 
 
-def check(settings: Settings, paths: list[Path], select: list[str], ignore: list[str]) -> Report:
+def check(settings: Settings, paths: list[Path], select: list[str], ignore: list[str],
+          baseline: list[BaselineEntry] | None = None) -> Report:
     root = settings.root
     project, sources = build_project(settings)
     facts = project.facts_by_path
@@ -71,8 +73,15 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
     filtered = apply_suppressions(violations, sources, facts, settings.per_file_ignores)
     kept = filtered.kept
     kept = [replace(v, fingerprint=f) for v, f in zip(kept, fingerprints(kept, sources))]
+    entries = entries_for(kept)
+    baselined, fixed = 0, []
+    if baseline is not None:
+        # Only entries of files this run checked can be fixed (a --diff run looks at few).
+        applied = apply_baseline(kept, baseline, set(targets))
+        kept, baselined, fixed = applied.kept, applied.baselined, [e.to_json() for e in applied.fixed]
     kept = [replace(v, path=_display_path(root / v.path)) for v in kept]
-    return Report(violations=kept, files=len(targets), suppressed=filtered.suppressed)
+    return Report(violations=kept, files=len(targets), suppressed=filtered.suppressed, baselined=baselined,
+                  fixed=fixed, checked_paths=[_display_path(root / t) for t in targets], entries=entries)
 
 
 def _semgrep_violations(rules: list[Rule], readable: list[str], project: ProjectModel,

@@ -13,4 +13,10 @@ class Report:
     files: int
     suppressed: int = 0
     baselined: int = 0
+    # Baseline entries no violation matches any more (paid debt), as JSON-ready dicts.
     fixed: list[dict] = field(default_factory=list)
+    # The checked files as displayed (relative to the working directory).
+    checked_paths: list[str] = field(default_factory=list)
+    # Every violation found before the baseline was applied, as baseline entries
+    # (root-relative paths): what --write-baseline records.
+    entries: list = field(default_factory=list)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Callable
 
 from layerguard.report import Report
-from layerguard.reporters import json_format, text
+from layerguard.reporters import github, json_format, junit, sarif, text
 
 Reporter = Callable[[Report, bool], str]
 
 REPORTERS: dict[str, Reporter] = {
     "text": text.render,
     "json": json_format.render,
+    "sarif": sarif.render,
+    "github": github.render,
+    "junit": junit.render,
 }

@@ -24,6 +24,9 @@ def render(report: Report, color: bool = False) -> str:
         extras.append(f"{report.suppressed} suppressed")
     if report.baselined:
         extras.append(f"{report.baselined} in the baseline")
+    if report.fixed:
+        extras.append(f"{len(report.fixed)} baseline entr{'ies' if len(report.fixed) != 1 else 'y'} fixed: "
+                      "run --write-baseline to ratchet")
     tail = f" ({', '.join(extras)})" if extras else ""
     if count:
         lines.append(f"Found {count} error{'s' if count != 1 else ''} in {report.files} file{'s' if report.files != 1 else ''}{tail}.")

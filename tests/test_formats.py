@@ -1,0 +1,102 @@
+"""The CI formats: SARIF for code scanning, GitHub annotations, JUnit."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from xml.etree import ElementTree
+
+import jsonschema
+import pytest
+
+from conftest import run_cli, write_tree
+
+VIEW = "from shop.models import Order\n\n\ndef create(request):\n    Order.objects.create(total=1)\n"
+# The official OASIS schema is public data layerguard does not redistribute; the steering
+# repo's shared/ folder (or LAYERGUARD_SARIF_SCHEMA) may hold it.
+OFFICIAL_SCHEMA_CANDIDATES = [
+    os.environ.get("LAYERGUARD_SARIF_SCHEMA", ""),
+    str(Path(__file__).resolve().parents[2] / "shared" / "sarif-schema-2.1.0.json"),
+]
+# What GitHub code scanning reads from an upload, as a schema of our own.
+CODE_SCANNING_SCHEMA = {
+    "type": "object",
+    "required": ["version", "runs"],
+    "properties": {
+        "version": {"const": "2.1.0"},
+        "runs": {"type": "array", "minItems": 1, "items": {
+            "type": "object",
+            "required": ["tool", "results"],
+            "properties": {
+                "tool": {"type": "object", "required": ["driver"], "properties": {"driver": {
+                    "type": "object", "required": ["name", "rules"],
+                    "properties": {"rules": {"type": "array", "items": {
+                        "type": "object", "required": ["id", "shortDescription", "help"]}}}}}},
+                "results": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["ruleId", "message", "locations", "partialFingerprints"],
+                    "properties": {
+                        "level": {"enum": ["none", "note", "warning", "error"]},
+                        "message": {"type": "object", "required": ["text"]},
+                        "locations": {"type": "array", "minItems": 1, "items": {
+                            "type": "object", "required": ["physicalLocation"],
+                            "properties": {"physicalLocation": {
+                                "type": "object", "required": ["artifactLocation", "region"],
+                                "properties": {
+                                    "artifactLocation": {"type": "object", "required": ["uri"]},
+                                    "region": {"type": "object", "required": ["startLine", "startColumn"],
+                                               "properties": {"startLine": {"type": "integer", "minimum": 1}}},
+                                }}}}},
+                    }}},
+            }}},
+    },
+}
+
+
+@pytest.fixture
+def violating(scaffold):
+    write_tree(scaffold, {"shop/views.py": VIEW})
+    return scaffold
+
+
+def test_sarif_has_what_code_scanning_reads(violating):
+    result = run_cli("check", "--format", "sarif", ".", cwd=violating)
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, CODE_SCANNING_SCHEMA)
+    (sarif_result,) = document["runs"][0]["results"]
+    assert sarif_result["ruleId"] == "LG101"
+    assert sarif_result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "shop/views.py"
+    assert sarif_result["locations"][0]["physicalLocation"]["region"]["startLine"] == 5
+    rules = {rule["id"]: rule for rule in document["runs"][0]["tool"]["driver"]["rules"]}
+    assert "## Why is this bad?" in rules["LG101"]["help"]["markdown"]
+
+
+def test_sarif_validates_against_the_official_schema(violating):
+    schema_file = next((Path(c) for c in OFFICIAL_SCHEMA_CANDIDATES if c and Path(c).is_file()), None)
+    if schema_file is None:
+        pytest.skip("the official SARIF 2.1.0 schema is not available here (put it in shared/ or "
+                    "LAYERGUARD_SARIF_SCHEMA); it is not on the package registries this machine reaches")
+    schema = json.loads(schema_file.read_text())
+    result = run_cli("check", "--format", "sarif", ".", cwd=violating)
+    jsonschema.validate(json.loads(result.stdout), schema)
+
+
+def test_github_format_is_workflow_commands(violating):
+    result = run_cli("check", "--format", "github", ".", cwd=violating)
+    assert result.stdout == (
+        "::error file=shop/views.py,line=5,col=5,endLine=5,endColumn=34,title=LG101::"
+        "Order.objects.create() writes to the database in a view; move it to shop/services.py\n"
+    )
+    assert result.exit_code == 1
+
+
+def test_junit_has_one_testcase_per_checked_file(violating):
+    result = run_cli("check", "--format", "junit", ".", cwd=violating)
+    root = ElementTree.fromstring(result.stdout.encode())
+    cases = root.findall("./testsuite/testcase")
+    assert len(cases) == 7
+    failing = [case for case in cases if case.find("failure") is not None]
+    assert [case.get("name") for case in failing] == ["shop/views.py"]
+    assert failing[0].find("failure").get("type") == "LG101"
+    assert root.find("testsuite").get("failures") == "1"
