@@ -241,3 +241,39 @@ def graph(path, output_format, output_file, config_file) -> None:
         click.echo(text, nl=False)
     for cycle in coupling.cycles():
         click.echo(f"cycle: {' -> '.join(cycle)}", err=True)
+
+
+@main.command()
+@click.argument("path", required=False, default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--baseline", "with_baseline", is_flag=True, help="Also record today's violations in a baseline.")
+@click.option("--force", is_flag=True, help="Replace an existing [tool.layerguard] section.")
+def init(path, with_baseline, force) -> None:
+    """Write a [tool.layerguard] section for the project at PATH (pyproject.toml, else layerguard.toml)."""
+    from layerguard.init import InitError, config_table, default_settings, write_config
+
+    root = path.resolve()
+    project, _ = build_project(default_settings(root))
+    try:
+        written = write_config(root, config_table(project, with_baseline), force)
+    except InitError as error:
+        raise LayerguardError(str(error)) from None
+    click.echo(f"layerguard: wrote the [tool.layerguard] settings to {written} "
+               f"({len(project.apps)} apps found)", err=True)
+    if with_baseline:
+        settings = _load(written, root)
+        report = run_check(settings, [root], settings.select, settings.ignore)
+        _write_baseline(settings.root / (settings.baseline or DEFAULT_BASELINE), report, settings)
+
+
+@main.command("export-semgrep")
+@click.option("--output", "output_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the rules to this file instead of standard output.")
+def export_semgrep(output_file) -> None:
+    """Print layerguard's standalone semgrep rules, for teams that already run semgrep."""
+    from layerguard.semgrep_export import standalone_rules_yaml
+
+    text = standalone_rules_yaml()
+    if output_file is not None:
+        output_file.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
