@@ -7,11 +7,15 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# The tests' CLI runs cache into a directory of their own, never the user's cache.
+os.environ.setdefault("LAYERGUARD_CACHE_DIR", tempfile.mkdtemp(prefix="layerguard-test-cache-"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCAFFOLD = FIXTURES / "example_scaffold"

@@ -83,8 +83,10 @@ def main() -> None:
               help="Check only Python files changed since the merge-base with git REF (e.g. origin/main).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when violations are found.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Processes for parsing changed files (default: the number of CPUs).")
 def check(paths, select, ignore, output_format, output_file, config_file, baseline_file, write_baseline_file,
-          diff_ref, exit_zero, no_cache) -> None:
+          diff_ref, exit_zero, no_cache, jobs) -> None:
     """Check PATHS (default: the current directory)."""
     paths = list(paths)
     if write_baseline_file and (Path(write_baseline_file).is_dir() or write_baseline_file.endswith(".py")):
@@ -116,7 +118,8 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
     except BaselineError as error:
         raise LayerguardError(str(error)) from None
     try:
-        report = run_check(settings, paths, select_codes, ignore_codes, baseline=baseline) if paths else _empty()
+        report = run_check(settings, paths, select_codes, ignore_codes, baseline=baseline, jobs=jobs,
+                           use_cache=not no_cache) if paths else _empty()
     except SemgrepError as error:
         raise LayerguardError(str(error)) from None
     except Exception as error:  # never a traceback for the user; LAYERGUARD_DEBUG=1 shows it

@@ -260,7 +260,8 @@ class _FactCollector(ast.NodeVisitor):
         current_class = self._class_stack[-1] if self._class_stack else None
         if current_class is not None:
             self._record_class_attribute(current_class, node)
-        self.generic_visit_children(node)
+        if self._visits_expressions():
+            super().generic_visit(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         self._record_span(node)
@@ -268,10 +269,8 @@ class _FactCollector(ast.NodeVisitor):
         if current_class is not None and node.value is not None and isinstance(node.target, ast.Name):
             self._record_class_attribute(current_class, ast.Assign(targets=[node.target], value=node.value,
                                                                    lineno=node.lineno, col_offset=node.col_offset))
-        self.generic_visit_children(node)
-
-    def generic_visit_children(self, node: ast.AST) -> None:
-        super().generic_visit(node)
+        if self._visits_expressions():
+            super().generic_visit(node)
 
     def _record_class_attribute(self, cls: ClassFact, node: ast.Assign) -> None:
         if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
@@ -412,3 +411,32 @@ def _reference(node: ast.expr | None) -> tuple[str | None, bool]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value, True
     return dotted_name(node), False
+
+
+def signature(facts: ModuleFacts) -> str:
+    """A hash of what other files can depend on: the facts without positions.
+
+    Two versions of a file with the same signature give every *other* file the same
+    verdicts, so a cache may keep theirs when only this file's lines moved.
+    """
+    import hashlib
+
+    public = (
+        facts.parse_error,
+        [(i.module, i.level, i.names, i.asname, i.in_function) for i in facts.imports],
+        facts.star_imports,
+        sorted(facts.aliases.items()),
+        sorted(facts.constants.items()),
+        sorted(facts.string_lists.items()),
+        [(c.name, c.qualname, c.bases, c.decorators, c.managers, c.abstract, sorted(c.string_attributes.items()),
+          [(f.name, f.field_call, f.kind, f.target, f.target_is_string, f.related_name, f.through,
+            f.through_is_string) for f in c.fields]) for c in facts.classes],
+        [(f.name, f.qualname, f.decorators, f.params, f.class_qualname, f.is_async) for f in facts.functions],
+    )
+    return hashlib.blake2b(repr(public).encode(), digest_size=16).hexdigest()
+
+
+def extract_with_signature(source: bytes) -> tuple[ModuleFacts, str]:
+    """Facts and signature of one file: the unit of work sent to worker processes."""
+    facts = extract_facts(source)
+    return facts, signature(facts)

@@ -231,9 +231,13 @@ class ProjectModel:
         if app is None:
             return "a service module"
         prefix = f"{app.directory}/" if app.directory else ""
-        if any(p.startswith(f"{prefix}services/") for p in self.facts_by_path):
+        if f"{prefix}services/__init__.py" in self.facts_by_path or f"{prefix}services" in self._directories:
             return f"{prefix}services/"
         return f"{prefix}services.py"
+
+    @cached_property
+    def _directories(self) -> set[str]:
+        return {str(PurePosixPath(path).parent) for path in self.facts_by_path}
 
     # ------------------------------------------------------------ resolver
     def resolve(self, module: ModuleInfo, dotted: str) -> str:

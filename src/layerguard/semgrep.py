@@ -15,9 +15,11 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,46 +82,78 @@ def find_semgrep() -> list[str]:
 def run_semgrep(rule_files: list[Path], targets: list[str], cwd: Path,
                 timeout: float = DEFAULT_TIMEOUT_SECONDS) -> list[SemgrepMatch]:
     """One semgrep process over `targets` (paths relative to `cwd`) with every rule file."""
+    return start_semgrep(rule_files, targets, cwd, timeout).matches()
+
+
+class RunningSemgrep:
+    """A semgrep process started in the background, so the caller can work meanwhile."""
+
+    def __init__(self, process: subprocess.Popen | None, state: tempfile.TemporaryDirectory | None,
+                 timeout: float, executable: str):
+        self._process, self._state, self._timeout, self._executable = process, state, timeout, executable
+        self._started = time.monotonic()
+
+    def matches(self) -> list[SemgrepMatch]:
+        if self._process is None:
+            return []
+        remaining = max(self._timeout - (time.monotonic() - self._started), 0.1)
+        try:
+            stdout, stderr = self._process.communicate(timeout=remaining)
+        except subprocess.TimeoutExpired:
+            # The whole process group: a child left behind would keep the pipes open.
+            try:
+                os.killpg(self._process.pid, signal.SIGKILL)
+            except OSError:
+                self._process.kill()
+            self._process.communicate()
+            raise SemgrepError(
+                f"semgrep did not finish within {self._timeout:.0f} s (LAYERGUARD_SEMGREP_TIMEOUT)") from None
+        finally:
+            if self._state is not None:
+                self._state.cleanup()
+        return _parse_output(subprocess.CompletedProcess(self._process.args, self._process.returncode, stdout, stderr))
+
+
+def start_semgrep(rule_files: list[Path], targets: list[str], cwd: Path,
+                  timeout: float = DEFAULT_TIMEOUT_SECONDS) -> RunningSemgrep:
     if not rule_files or not targets:
-        return []
+        return RunningSemgrep(None, None, timeout, "")
     command = find_semgrep()
     executable, arguments = command[0], command[1:]
     argv0 = "osemgrep" if Path(executable).name == "semgrep-core" else executable
-    with tempfile.TemporaryDirectory(prefix="layerguard-semgrep-") as state:
-        environment = {
-            **os.environ,
-            "SEMGREP_ENABLE_VERSION_CHECK": "0",
-            "SEMGREP_SEND_METRICS": "off",
-            "SEMGREP_SETTINGS_FILE": str(Path(state) / "settings.yml"),
-            "SEMGREP_LOG_FILE": str(Path(state) / "semgrep.log"),
-            "SEMGREP_VERSION_CACHE_PATH": str(Path(state) / "version"),
-            "NO_COLOR": "1",
-        }
-        argv = [
-            argv0,
-            *arguments,
-            "--metrics=off",
-            "--disable-version-check",
-            "--json",
-            "--quiet",
-            "--disable-nosem",  # suppressions are layerguard's own comments
-            "--no-git-ignore",  # layerguard chooses the files; semgrep must not skip tests/ etc.
-            "--x-ignore-semgrepignore-files",
-            "--timeout=30",
-        ]
-        for rule_file in rule_files:
-            argv += ["--config", str(rule_file)]
-        argv += ["--", *targets]
-        try:
-            completed = subprocess.run(
-                argv, executable=executable, cwd=cwd, env=environment, capture_output=True,
-                timeout=timeout, stdin=subprocess.DEVNULL,
-            )
-        except FileNotFoundError:
-            raise SemgrepError(f"semgrep could not be started ({executable} not found)") from None
-        except subprocess.TimeoutExpired:
-            raise SemgrepError(f"semgrep did not finish within {timeout:.0f} s (LAYERGUARD_SEMGREP_TIMEOUT)") from None
-    return _parse_output(completed)
+    state = tempfile.TemporaryDirectory(prefix="layerguard-semgrep-")
+    environment = {
+        **os.environ,
+        "SEMGREP_ENABLE_VERSION_CHECK": "0",
+        "SEMGREP_SEND_METRICS": "off",
+        "SEMGREP_SETTINGS_FILE": str(Path(state.name) / "settings.yml"),
+        "SEMGREP_LOG_FILE": str(Path(state.name) / "semgrep.log"),
+        "SEMGREP_VERSION_CACHE_PATH": str(Path(state.name) / "version"),
+        "NO_COLOR": "1",
+    }
+    argv = [
+        argv0,
+        *arguments,
+        "--metrics=off",
+        "--disable-version-check",
+        "--json",
+        "--quiet",
+        "--disable-nosem",  # suppressions are layerguard's own comments
+        "--no-git-ignore",  # layerguard chooses the files; semgrep must not skip tests/ etc.
+        "--x-ignore-semgrepignore-files",
+        "--timeout=30",
+    ]
+    for rule_file in rule_files:
+        argv += ["--config", str(rule_file)]
+    argv += ["--", *targets]
+    try:
+        process = subprocess.Popen(argv, executable=executable, cwd=cwd, env=environment, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
+    except OSError:
+        state.cleanup()
+        raise SemgrepError(f"semgrep could not be started ({executable} not found)") from None
+    return RunningSemgrep(process, state, timeout, executable)
 
 
 def _parse_output(completed: subprocess.CompletedProcess) -> list[SemgrepMatch]:

@@ -84,12 +84,21 @@ class FileContext:
         return len(self.line_bytes(line)[:byte_column].decode("utf-8", "replace")) + 1
 
     @cached_property
-    def _nodes_by_start(self) -> dict[tuple[int, int], list[ast.AST]]:
-        index: dict[tuple[int, int], list[ast.AST]] = {}
+    def _index(self) -> tuple[dict[tuple[int, int], list[ast.AST]], list[ast.Call]]:
+        """One walk of the tree: nodes by start position, and every call in source order."""
+        by_start: dict[tuple[int, int], list[ast.AST]] = {}
+        calls: list[ast.Call] = []
         for node in ast.walk(self.tree):
-            if hasattr(node, "lineno") and hasattr(node, "col_offset"):
-                index.setdefault((node.lineno, node.col_offset), []).append(node)
-        return index
+            if hasattr(node, "col_offset"):
+                by_start.setdefault((node.lineno, node.col_offset), []).append(node)
+                if isinstance(node, ast.Call):
+                    calls.append(node)
+        calls.sort(key=lambda call: (call.lineno, call.col_offset))
+        return by_start, calls
+
+    @property
+    def _nodes_by_start(self) -> dict[tuple[int, int], list[ast.AST]]:
+        return self._index[0]
 
     def nodes_at(self, line: int, byte_column: int) -> list[ast.AST]:
         return self._nodes_by_start.get((line, byte_column), [])
@@ -104,10 +113,9 @@ class FileContext:
         """Every call in the file, in source order."""
         return self._calls
 
-    @cached_property
+    @property
     def _calls(self) -> list[ast.Call]:
-        return sorted((node for node in ast.walk(self.tree) if isinstance(node, ast.Call)),
-                      key=lambda call: (call.lineno, call.col_offset))
+        return self._index[1]
 
     def calls_within(self, start: tuple[int, int], end: tuple[int, int]) -> list[ast.Call]:
         """Calls inside a span of (line, byte column) positions, outermost first.

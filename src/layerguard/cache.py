@@ -1,0 +1,131 @@
+"""The content-addressed cache: what each file contributes, keyed by the hash of its bytes.
+
+Three things are stored, each keyed so that it can only be reused when still right:
+- a file's facts and its *signature* (its facts without line numbers: what other
+  files' verdicts can depend on), by content hash and layerguard version;
+- a file's raw semgrep matches, by content hash and the rules' hash;
+- a file's violations, by content hash, the rules-and-settings hash and the
+  *project signature* (every file's path and signature): editing a function body
+  re-checks that file only, while changing a base class, a model field or an import
+  anywhere re-checks every file.
+
+It lives outside the checked tree (the user cache directory, or LAYERGUARD_CACHE_DIR),
+one small index and one facts file per project root. Writes are atomic (a temporary
+file renamed over the old one), so concurrent runs never see half a file; the last
+writer wins. An unreadable or corrupt cache is ignored and rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+from layerguard import __version__
+
+FORMAT = 1
+
+
+def default_cache_dir() -> Path:
+    override = os.environ.get("LAYERGUARD_CACHE_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("layerguard", appauthor=False))
+
+
+def content_hash(source: bytes) -> str:
+    return hashlib.blake2b(source, digest_size=16).hexdigest()
+
+
+class Cache:
+    """One project's cache. `enabled=False` makes every lookup miss and `save` a no-op."""
+
+    def __init__(self, root: Path, enabled: bool = True, directory: Path | None = None):
+        self.enabled = enabled
+        key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+        self.directory = directory or default_cache_dir()
+        self.index_file = self.directory / f"{key}-v{__version__}-index.pickle"
+        self.facts_file = self.directory / f"{key}-v{__version__}-facts.pickle"
+        self.index = self._load(self.index_file) if enabled else {}
+        self._facts: dict | None = None
+        self._dirty_index = False
+        self._dirty_facts = False
+        for section in ("signatures", "matches", "violations"):
+            self.index.setdefault(section, {})
+
+    @staticmethod
+    def _load(path: Path) -> dict:
+        try:
+            with path.open("rb") as handle:
+                data = pickle.load(handle)
+            return data if isinstance(data, dict) and data.get("format") == FORMAT else {}
+        except Exception:  # missing, truncated, corrupt, from another version: start afresh
+            return {}
+
+    # -- facts (large: loaded only when some file needs them) --------------------
+    @property
+    def facts(self) -> dict:
+        if self._facts is None:
+            self._facts = self._load(self.facts_file).get("facts", {}) if self.enabled else {}
+        return self._facts
+
+    def get_facts(self, digest: str):
+        return self.facts.get(digest)
+
+    def put_facts(self, digest: str, facts, signature: str) -> None:
+        self.facts[digest] = facts
+        self.index["signatures"][digest] = signature
+        self._dirty_facts = self._dirty_index = True
+
+    def signature(self, digest: str) -> str | None:
+        return self.index["signatures"].get(digest)
+
+    # -- semgrep matches -----------------------------------------------------------
+    def get_matches(self, digest: str, rules_key: str):
+        return self.index["matches"].get((digest, rules_key))
+
+    def put_matches(self, digest: str, rules_key: str, matches: list) -> None:
+        self.index["matches"][(digest, rules_key)] = matches
+        self._dirty_index = True
+
+    # -- violations ----------------------------------------------------------------
+    def get_violations(self, digest: str, key: str):
+        return self.index["violations"].get((digest, key))
+
+    def put_violations(self, digest: str, key: str, violations: list) -> None:
+        self.index["violations"][(digest, key)] = violations
+        self._dirty_index = True
+
+    def save(self, live_digests: set[str]) -> None:
+        """Write what changed, keeping only entries of files that exist now."""
+        if not self.enabled or not (self._dirty_index or self._dirty_facts):
+            return
+        index = {
+            "format": FORMAT,
+            "signatures": {d: s for d, s in self.index["signatures"].items() if d in live_digests},
+            "matches": {k: v for k, v in self.index["matches"].items() if k[0] in live_digests},
+            "violations": {k: v for k, v in self.index["violations"].items() if k[0] in live_digests},
+        }
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            if self._dirty_facts:
+                facts = {d: f for d, f in self.facts.items() if d in live_digests}
+                _atomic_write(self.facts_file, {"format": FORMAT, "facts": facts})
+            _atomic_write(self.index_file, index)
+        except OSError:
+            pass  # a read-only or full cache directory must not fail the check
+
+
+def _atomic_write(path: Path, data: dict) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            pickle.dump(data, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
