@@ -1,0 +1,109 @@
+"""Benchmark layerguard against its floors, on real projects. Not part of the test suite.
+
+    python scripts/bench.py PROJECT_DIR [PROJECT_DIR ...]
+
+For each project, in one run: files and lines; the floors (read + hash every .py file,
+single-process `ast.parse` of every file, semgrep alone with layerguard's YAML rules on
+every file, `python -c "import layerguard"`); then layerguard cold (--no-cache, default
+jobs and --jobs 1), warm (second run with the cache), after touching one file,
+pre-commit on 3 files in a warm project, and peak memory; each as a ratio to its floor.
+The touched file is restored afterwards.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from layerguard.config import Settings
+from layerguard.discover import PathMatcher, project_files
+from layerguard.semgrep import RULES_DIR, run_semgrep
+
+LAYERGUARD = [sys.executable, "-m", "layerguard"]
+
+
+def timed(command: list[str], cwd: Path, environment: dict) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MiB) of one command, as the OS accounts for it."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(process.pid, 0)
+    return time.perf_counter() - start, usage.ru_maxrss // 1024
+
+
+def bench(project: Path) -> None:
+    settings = Settings(root=project.resolve())
+    files = project_files(settings)
+    exempt = PathMatcher(settings.exempt_modules)
+    checked = [f for f in files if not exempt.matches(f)]
+
+    start = time.perf_counter()
+    sources = {f: (settings.root / f).read_bytes() for f in files}
+    for source in sources.values():
+        hashlib.blake2b(source, digest_size=16).hexdigest()
+    read_hash = time.perf_counter() - start
+    lines = sum(source.count(b"\n") for source in sources.values())
+
+    start = time.perf_counter()
+    for source in sources.values():
+        try:
+            ast.parse(source)
+        except (SyntaxError, ValueError):
+            pass
+    ast_floor = time.perf_counter() - start
+
+    start = time.perf_counter()
+    run_semgrep(sorted(RULES_DIR.glob("*.yaml")), files, settings.root)
+    semgrep_floor = time.perf_counter() - start
+
+    with tempfile.TemporaryDirectory(prefix="layerguard-bench-") as cache:
+        environment = {**os.environ, "LAYERGUARD_CACHE_DIR": cache}
+        startup, _ = timed([sys.executable, "-c", "import layerguard.cli"], project, environment)
+        check = [*LAYERGUARD, "check", "--exit-zero", "--format", "json", "--output", os.devnull]
+        cold, cold_rss = timed([*check, "--no-cache", "."], project, environment)
+        cold_one_job, _ = timed([*check, "--no-cache", "--jobs", "1", "."], project, environment)
+        timed([*check, "."], project, environment)  # fills the cache
+        warm, warm_rss = timed([*check, "."], project, environment)
+        touched_file = settings.root / checked[len(checked) // 2]
+        original = touched_file.read_bytes()
+        try:
+            touched_file.write_bytes(original + b"\n# layerguard benchmark touch\n")
+            touched, _ = timed([*check, "."], project, environment)
+        finally:
+            touched_file.write_bytes(original)
+        timed([*check, "."], project, environment)  # warm again after restoring
+        staged = checked[:3]
+        precommit, _ = timed([*check, *staged], project, environment)
+
+    base = startup + read_hash
+    rows = [
+        ("files / lines", f"{len(files)} / {lines}", ""),
+        ("floor: read + hash", f"{read_hash:.2f} s", ""),
+        ("floor: ast.parse, 1 process", f"{ast_floor:.2f} s", ""),
+        ("floor: semgrep alone, layerguard's YAML, every file", f"{semgrep_floor:.2f} s", ""),
+        ("floor: python -c 'import layerguard.cli'", f"{startup:.2f} s", ""),
+        ("cold (--no-cache), default jobs", f"{cold:.2f} s",
+         f"{cold / ast_floor:.1f}x ast.parse; {cold / semgrep_floor:.2f}x semgrep alone"),
+        ("cold, --jobs 1", f"{cold_one_job:.2f} s", f"default jobs is {cold_one_job / cold:.2f}x faster"),
+        ("warm (unchanged tree)", f"{warm:.2f} s", f"{warm / base:.1f}x (import + read/hash)"),
+        ("one file touched", f"{touched:.2f} s", f"{touched / warm:.1f}x warm"),
+        ("pre-commit: 3 files, warm", f"{precommit:.2f} s", f"{precommit / base:.1f}x (import + read/hash)"),
+        ("peak RSS cold / warm", f"{cold_rss} / {warm_rss} MiB", ""),
+    ]
+    print(f"\n## {project}\n")
+    print("| measure | value | ratio |\n|---|---|---|")
+    for name, value, ratio in rows:
+        print(f"| {name} | {value} | {ratio} |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    print(f"# layerguard benchmark, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    for argument in sys.argv[1:]:
+        bench(Path(argument))
