@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import run_cli, write_tree
+from conftest import write_tree
 
 BASE_AS_VIEW = "from rest_framework.views import APIView\n\n\nclass Base(APIView):\n    pass\n"
 BASE_AS_PLAIN = "class Base:\n    pass\n"

@@ -331,30 +331,21 @@ class ProjectModel:
     # ------------------------------------------------------------- classes
     def class_fact(self, qualified: str) -> tuple[ModuleInfo, ClassFact] | None:
         """The project class `qualified` names (after `canonical`), with its module."""
-        parts = qualified.split(".")
-        for split in range(len(parts) - 1, 0, -1):
-            module = self.modules_by_name.get(".".join(parts[:split]))
-            if module is None:
-                continue
-            class_path = ".".join(parts[split:])
-            for cls in module.facts.classes:
-                if cls.qualname == class_path:
-                    return module, cls
-            return None
-        return None
+        return self._definition(qualified, "classes")
 
     def function_fact(self, qualified: str) -> tuple[ModuleInfo, FunctionFact] | None:
         """The project function `qualified` names (module-level or a method), with its module."""
+        return self._definition(qualified, "functions")
+
+    def _definition(self, qualified: str, kind: str):
+        # The longest module prefix that exists decides; the rest is the qualname in it.
         parts = qualified.split(".")
         for split in range(len(parts) - 1, 0, -1):
             module = self.modules_by_name.get(".".join(parts[:split]))
             if module is None:
                 continue
-            function_path = ".".join(parts[split:])
-            for function in module.facts.functions:
-                if function.qualname == function_path:
-                    return module, function
-            return None
+            path = ".".join(parts[split:])
+            return next(((module, item) for item in getattr(module.facts, kind) if item.qualname == path), None)
         return None
 
     def is_task_function(self, qualified: str) -> bool:

@@ -132,6 +132,17 @@ class FileContext:
                 found.append(call)
         return found
 
+    def function_node(self, function) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The `ast` node of a FunctionFact (found by its `def` position)."""
+        return next((node for node in self.nodes_at(function.line, function.column - 1)
+                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+
+    @staticmethod
+    def def_line(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Any:
+        """Where a function-level violation is reported: `def name` (or `async def name`)."""
+        keyword = "async def " if isinstance(node, ast.AsyncFunctionDef) else "def "
+        return Span(node.lineno, node.col_offset, node.lineno, node.col_offset + len(keyword) + len(node.name))
+
     def violation(self, code: str, node: Any, message: str) -> Violation:
         """A violation at `node` (anything with ast positions)."""
         line, end_line = node.lineno, node.end_lineno or node.lineno
@@ -146,6 +157,16 @@ class FileContext:
             message=message,
             app=app.label if app else None,
         )
+
+
+@dataclass(frozen=True)
+class Span:
+    """A source range in `ast` terms (1-based lines, 0-based byte columns)."""
+
+    lineno: int
+    col_offset: int
+    end_lineno: int
+    end_col_offset: int
 
 
 class Rule:

@@ -66,9 +66,9 @@ def enclosing_function(context: FileContext, call: ast.Call) -> ast.AST:
     """The innermost function around `call` (from the facts' line ranges), else the module."""
     _, functions = context.project.enclosing(context.path, call.lineno)
     for function in reversed(functions):
-        for node in context.nodes_at(function.line, function.column - 1):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function.name:
-                return node
+        node = context.function_node(function)
+        if node is not None:
+            return node
     return context.tree
 
 

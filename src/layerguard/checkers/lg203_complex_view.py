@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import ast
 from typing import Iterable
 
 from layerguard.checkers.base import Example, FileContext, Rule
 from layerguard.checkers.complexity import cyclomatic_complexity
-from layerguard.checkers.transactions import Span
 from layerguard.violation import Violation
 
 
@@ -125,16 +123,13 @@ class ComplexView(Rule):
         limit = context.settings.option(self.code, "max-complexity", 10)
         hint = context.project.service_module_hint(context.path)
         for function in context.project.view_functions(context.path):
-            node = next((n for n in context.nodes_at(function.line, function.column - 1)
-                         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+            node = context.function_node(function)
             if node is None:
                 continue
             complexity = cyclomatic_complexity(node)
             if complexity > limit:
-                name_end = node.col_offset + len("async def " if function.is_async else "def ") + len(node.name)
-                span = Span(node.lineno, node.col_offset, node.lineno, name_end)
                 yield context.violation(
-                    self.code, span,
+                    self.code, context.def_line(node),
                     f"view `{function.qualname}` has cyclomatic complexity {complexity} (max {limit}); "
                     f"move its decisions into {hint}",
                 )

@@ -4,7 +4,6 @@ import ast
 from typing import Iterable
 
 from layerguard.checkers.base import Example, FileContext, Rule
-from layerguard.checkers.transactions import Span
 from layerguard.facts import dotted_name
 from layerguard.violation import Violation
 
@@ -134,13 +133,11 @@ class LogicInSerializerSave(Rule):
             owner = f"{context.module.name}.{function.class_qualname}"
             if not project.is_serializer_class(owner):
                 continue
-            node = next((n for n in context.nodes_at(function.line, function.column - 1)
-                         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+            node = context.function_node(function)
             if node is None or self._delegates(context, node):
                 continue
-            name_end = node.col_offset + len("def ") + len(node.name)
             yield context.violation(
-                self.code, Span(node.lineno, node.col_offset, node.lineno, name_end),
+                self.code, context.def_line(node),
                 f"`{function.qualname}()` holds logic instead of calling a service; move it to {hint}",
             )
 

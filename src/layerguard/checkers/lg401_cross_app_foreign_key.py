@@ -3,8 +3,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from layerguard.checkers.app_boundaries import DEFAULT_ALLOW, allowed_apps, relation_references
-from layerguard.checkers.base import Example, FileContext, Rule
-from layerguard.checkers.transactions import Span
+from layerguard.checkers.base import Example, FileContext, Rule, Span
 from layerguard.violation import Violation
 
 APPS = {

@@ -4,9 +4,8 @@ import ast
 from typing import Iterable
 
 from layerguard.checkers.app_boundaries import DEFAULT_ALLOW, allowed_apps, import_references
-from layerguard.checkers.base import Example, FileContext, Rule, interpolate
+from layerguard.checkers.base import Example, FileContext, Rule, Span, interpolate
 from layerguard.checkers.lg401_cross_app_foreign_key import APPS
-from layerguard.checkers.transactions import Span
 from layerguard.facts import dotted_name
 from layerguard.semgrep import SemgrepMatch, SemgrepRule
 from layerguard.violation import Violation

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import ast
 from typing import Iterable
 
-from layerguard.checkers.base import Example, FileContext, Rule
-from layerguard.checkers.transactions import Span
+from layerguard.checkers.base import Example, FileContext, Rule, Span
 from layerguard.discover import PathMatcher
 from layerguard.project import _absolute
 from layerguard.violation import Violation
@@ -123,13 +121,11 @@ class HttpInService(Rule):
             for name, annotation in function.params:
                 resolved = project.resolve(module, annotation) if annotation else None
                 if name == "request" or resolved in REQUEST_TYPES:
-                    node = next((n for n in context.nodes_at(function.line, function.column - 1)
-                                 if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+                    node = context.function_node(function)
                     if node is None:
                         break
-                    name_end = node.col_offset + len("async def " if function.is_async else "def ") + len(node.name)
                     yield context.violation(
-                        self.code, Span(node.lineno, node.col_offset, node.lineno, name_end),
+                        self.code, context.def_line(node),
                         f"{layer} `{function.qualname}` takes a request (`{name}`); "
                         "take the values it needs as keyword arguments instead",
                     )

@@ -9,9 +9,7 @@ decorator line, or the call's first line.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
-
-from layerguard.checkers.base import FileContext, interpolate
+from layerguard.checkers.base import FileContext, Span, interpolate
 from layerguard.facts import dotted_name
 from layerguard.orm import short_code
 from layerguard.semgrep import SemgrepMatch, SemgrepRule
@@ -19,14 +17,6 @@ from layerguard.violation import Violation
 
 ATOMIC = {"django.db.transaction.atomic", "django.db.transaction.Atomic"}
 METHOD_DECORATOR = "django.utils.decorators.method_decorator"
-
-
-@dataclass(frozen=True)
-class Span:
-    lineno: int
-    col_offset: int
-    end_lineno: int
-    end_col_offset: int
 
 
 def transaction_violation(code: str, layer: str, match: SemgrepMatch, rule: SemgrepRule,
