@@ -37,6 +37,15 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("layerguard", appauthor=False))
 
 
+def code_version() -> str:
+    """layerguard's version plus its own files' sizes and times: an editable install
+    whose code changed must not reuse verdicts its older code computed."""
+    package = Path(__file__).parent
+    stamps = sorted((str(p.relative_to(package)), p.stat().st_size, p.stat().st_mtime_ns)
+                    for p in package.rglob("*") if p.suffix in (".py", ".yaml"))
+    return hashlib.blake2b(repr((__version__, stamps)).encode(), digest_size=8).hexdigest()
+
+
 def content_hash(source: bytes) -> str:
     return hashlib.blake2b(source, digest_size=16).hexdigest()
 
@@ -48,8 +57,9 @@ class Cache:
         self.enabled = enabled
         key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
         self.directory = directory or default_cache_dir()
-        self.index_file = self.directory / f"{key}-v{__version__}-index.pickle"
-        self.facts_file = self.directory / f"{key}-v{__version__}-facts.pickle"
+        version = code_version()
+        self.index_file = self.directory / f"{key}-{version}-index.pickle"
+        self.facts_file = self.directory / f"{key}-{version}-facts.pickle"
         self.index = self._load(self.index_file) if enabled else {}
         self._facts: dict | None = None
         self._dirty_index = False

@@ -88,6 +88,7 @@ class ModuleFacts:
     aliases: dict[str, str] = field(default_factory=dict)  # module-level `X = dotted` / `X = f()`
     constants: dict[str, str] = field(default_factory=dict)  # module-level `X = "text"` (AUTH_USER_MODEL)
     string_lists: dict[str, list[str]] = field(default_factory=dict)  # module-level literal lists (INSTALLED_APPS)
+    assigned: list[str] = field(default_factory=list)  # every module-level assigned name (urlpatterns)
     classes: list[ClassFact] = field(default_factory=list)
     functions: list[FunctionFact] = field(default_factory=list)
     # (first, last) line of every statement (or compound statement header) spanning lines
@@ -246,6 +247,8 @@ class _FactCollector(ast.NodeVisitor):
     # module-level aliases ---------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
         self._record_span(node)
+        if not self._scope:
+            self.facts.assigned.extend(t.id for t in node.targets if isinstance(t, ast.Name))
         if not self._scope and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
             value = dotted_name(node.value)
@@ -428,6 +431,7 @@ def signature(facts: ModuleFacts) -> str:
         sorted(facts.aliases.items()),
         sorted(facts.constants.items()),
         sorted(facts.string_lists.items()),
+        sorted(set(facts.assigned)),
         [(c.name, c.qualname, c.bases, c.decorators, c.managers, c.abstract, sorted(c.string_attributes.items()),
           [(f.name, f.field_call, f.kind, f.target, f.target_is_string, f.related_name, f.through,
             f.through_is_string) for f in c.fields]) for c in facts.classes],

@@ -248,9 +248,18 @@ class ProjectModel:
         Names that are not bound in the module are returned as written.
         """
         head, _, rest = dotted.partition(".")
-        bound = self._binding(module, head)
+        bound = self._binding(module, head) or self._star_binding(module, head)
         qualified = f"{bound}.{rest}" if bound and rest else (bound or dotted)
         return self.canonical(qualified)
+
+    def _star_binding(self, module: ModuleInfo, name: str) -> str | None:
+        """`name` brought in by `from x import *` (oscar's models.py: `from .abstract_models import *`)."""
+        package = module.name if module.is_package else module.name.rpartition(".")[0]
+        for star_module, level in module.facts.star_imports:
+            candidate = f"{_absolute(star_module, level, package)}.{name}"
+            if self._defines(candidate):
+                return candidate
+        return None
 
     def _binding(self, module: ModuleInfo, name: str) -> str | None:
         bindings = self._bindings_of(module.path)

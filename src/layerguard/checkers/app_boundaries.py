@@ -113,9 +113,22 @@ def _models_of(project: ProjectModel, target: str) -> tuple[str | None, str]:
     """(app, description) when `target` is another app's models module or model class."""
     qualified = project.canonical(target)
     imported = project.modules_by_name.get(qualified)
-    if imported is not None and project.is_model_module(imported.path):
+    if imported is not None and project.is_model_module(imported.path) and _defines_models(project, imported):
         app = project.app_of(imported.path)
         return (app.label if app else None), f"the models module `{qualified}`"
     if project.class_fact(qualified) is not None and project.is_model_class(qualified):
         return project.model_app(qualified), f"the model `{qualified.rsplit('.', 1)[-1]}`"
     return None, ""
+
+
+def _defines_models(project: ProjectModel, module: ModuleInfo, depth: int = 0) -> bool:
+    """A module under models/ that defines or re-exports models (oscar.models.fields does not)."""
+    if any(project.is_model_class(f"{module.name}.{cls.qualname}") for cls in module.facts.classes):
+        return True
+    targets = [project.canonical(target) for target in project._bindings_of(module.path).values()]
+    if any(project.is_model_class(target) for target in targets):
+        return True
+    # `from . import order` in models/__init__.py: a submodule that holds the models.
+    submodules = [project.modules_by_name.get(target) for target in targets]
+    return depth < 3 and any(sub is not None and sub is not module and _defines_models(project, sub, depth + 1)
+                             for sub in submodules)

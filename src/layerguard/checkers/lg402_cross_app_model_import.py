@@ -18,7 +18,8 @@ class CrossAppModelImport(Rule):
     Flags a module of one Django app that imports another app's models
     (`from orders.models import Order`, `import orders.models`, `from orders import models`,
     a model class re-exported elsewhere) or loads one by name with
-    `apps.get_model("orders", "Order")`. One violation per import statement.
+    `apps.get_model("orders", "Order")` (or a project's own `get_model("orders", "Order")`
+    loader, as django-oscar has). One violation per import statement.
 
     ## Why is this bad?
     Reaching into another app's models means depending on its tables: every query you
@@ -76,6 +77,11 @@ class CrossAppModelImport(Rule):
             def item_model():
                 return apps.get_model("shop.Item")  # expect
             """, path="billing/utils.py", files=APPS),
+        Example("""
+            from core.loading import get_model
+
+            Order = get_model("shop", "Order")  # expect
+            """, path="billing/views.py", files={**APPS, "core/loading.py": "def get_model(label, name):\n    pass\n"}),
     ]
     VALID = [
         Example("""
@@ -131,10 +137,16 @@ class CrossAppModelImport(Rule):
             return None
         start, end = context.position(match.start_offset), context.position(match.end_offset)
         for call in context.calls_within(start, end):
-            if not (isinstance(call.func, ast.Attribute) and call.func.attr == "get_model"):
+            callee = dotted_name(call.func)
+            if not callee or not callee.endswith("get_model"):
                 continue
-            receiver = dotted_name(call.func.value)
-            if not receiver or project.resolve_bound(context.module, receiver) not in DJANGO_APPS_REGISTRY:
+            receiver = callee.rpartition(".")[0]
+            qualified = project.resolve_bound(context.module, callee)
+            if receiver and project.resolve_bound(context.module, receiver) in DJANGO_APPS_REGISTRY:
+                pass  # django.apps.apps.get_model
+            elif not receiver and qualified and qualified.endswith(".get_model"):
+                receiver = qualified.rpartition(".")[0]  # a project's loader (oscar.core.loading)
+            else:
                 return None
             labels = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
             if not labels:

@@ -24,7 +24,8 @@ class HttpInService(Rule):
     annotated `HttpRequest` / DRF `Request`), and a service or selector module that
     imports the delivery layer: `django.http`, `rest_framework.request`, `.response`,
     `.views`, `.serializers`, `.generics`, `.viewsets`, or a views, serializers or urls
-    module of the project. One violation per function and per import statement.
+    module of the project (a `urls.py` counts when it defines `urlpatterns`). One
+    violation per function and per import statement.
 
     ## Why is this bad?
     Services are the business layer: they take plain arguments so that a view, a task, a
@@ -108,7 +109,9 @@ class HttpInService(Rule):
             for target in targets:
                 imported = project.modules_by_name.get(project.canonical(target)) or project.modules_by_name.get(base)
                 is_delivery = target.startswith(DELIVERY_PACKAGES) or (
-                    imported is not None and delivery_modules.matches(imported.path))
+                    imported is not None and delivery_modules.matches(imported.path)
+                    # a urls.py is a URLconf only if it has urlpatterns (taiga's base/utils/urls.py is a helper)
+                    and (not imported.path.endswith("urls.py") or "urlpatterns" in imported.facts.assigned))
                 if is_delivery:
                     end_column = len(context.line_bytes(fact.end_line).rstrip(b"\r\n"))
                     yield context.violation(

@@ -1,5 +1,6 @@
 # Test target for LG402-cross-app-model-import.yaml (`semgrep test`).
 from django.apps import apps
+from oscar.core.loading import get_model
 
 
 def order_model():
@@ -15,3 +16,8 @@ def invoice_model():
 def dynamic(label):
     # ok: cross-app-get-model
     return apps.get_model(label)
+
+
+def oscar_style():
+    # ruleid: cross-app-get-model
+    return get_model("catalogue", "Product")
