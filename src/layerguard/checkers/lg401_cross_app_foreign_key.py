@@ -91,6 +91,19 @@ class CrossAppForeignKey(Rule):
             class Payment(Audited):
                 amount = models.IntegerField()
             """, path="billing/models.py", files=APPS),
+        Example("""
+            from django.db import models
+
+            class AbstractInvoice(models.Model):
+                order = models.ForeignKey("shop.Order", on_delete=models.PROTECT)  # expect
+
+                class Meta:
+                    abstract = True
+            """, path="billing/abstract_models.py", files={
+                **APPS,
+                # django-oscar's layout: the concrete model's base arrives through a star import.
+                "billing/models.py": "from billing.abstract_models import *\n\nclass Invoice(AbstractInvoice):\n    pass\n",
+            }),
     ]
     VALID = [
         Example("""

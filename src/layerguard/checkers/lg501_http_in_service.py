@@ -93,6 +93,16 @@ class HttpInService(Rule):
             def order_list(request):
                 return JsonResponse({})
             """),
+        Example("""
+            from shop.utils.urls import absolute_url
+
+            def order_link(*, order_id: int) -> str:
+                return absolute_url(f"/orders/{order_id}")
+            """, path="shop/services.py", files={
+                # taiga's layout: a urls.py of helpers, not a URLconf (no urlpatterns).
+                "shop/utils/__init__.py": "",
+                "shop/utils/urls.py": "def absolute_url(path):\n    return 'https://example.com' + path\n",
+            }),
     ]
 
     def check_file(self, context: FileContext) -> Iterable[Violation]:
