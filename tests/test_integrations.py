@@ -135,3 +135,23 @@ def test_readme_workflow_passes_actionlint(actionlint):
 def test_actionlint_really_reports_a_broken_workflow(actionlint):
     broken = readme_block("### GitHub Actions", "yaml").replace("  pull_request:", "  pull_requests:")
     assert any("pull_requests" in problem["message"] for problem in actionlint(broken))
+
+
+def test_readme_gitlab_and_plain_ci_commands_run_as_written(scaffold):
+    """The `layerguard ...` lines of the GitLab and "Any CI" snippets, run in a project
+    that adopted a baseline (the `pip install` lines are this checkout's install)."""
+    gitlab = yaml.safe_load(readme_block("### GitLab CI", "yaml"))
+    commands = [line for line in gitlab["layerguard"]["script"] if line.startswith("layerguard ")]
+    commands += [line.split("#")[0].strip() for line in readme_block("### Any CI", "sh").splitlines()
+                 if line.startswith("layerguard ")]
+    assert len(commands) == 2
+    write_tree(scaffold, {"shop/views.py": VIEW})
+    layerguard = [sys.executable, "-m", "layerguard"]
+    subprocess.run([*layerguard, "check", "--write-baseline"], cwd=scaffold, check=True, capture_output=True)
+    for command in commands:
+        completed = subprocess.run([*layerguard, *command.split()[1:]], cwd=scaffold, capture_output=True, text=True)
+        assert completed.returncode == 0, (command, completed.stderr)
+    from xml.etree import ElementTree
+
+    report = ElementTree.parse(scaffold / gitlab["layerguard"]["artifacts"]["reports"]["junit"])
+    assert report.getroot().tag == "testsuites"
