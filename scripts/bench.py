@@ -7,7 +7,7 @@ single-process `ast.parse` of every file, semgrep alone with layerguard's YAML r
 every file, `python -c "import layerguard"`); then layerguard cold (--no-cache, default
 jobs and --jobs 1), warm (second run with the cache), after touching one file,
 pre-commit on 3 files in a warm project, and peak memory; each as a ratio to its floor.
-The touched file is restored afterwards.
+Each project is benchmarked on a temporary copy, so touching a file never writes to it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,14 @@ def timed(command: list[str], cwd: Path, environment: dict) -> tuple[float, int]
     return time.perf_counter() - start, usage.ru_maxrss // 1024
 
 
-def bench(project: Path) -> None:
+def bench(original_project: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="layerguard-bench-copy-") as copy:
+        project = Path(copy) / original_project.resolve().name
+        shutil.copytree(original_project, project, ignore=shutil.ignore_patterns(".git", "node_modules"))
+        _bench(project, label=original_project)
+
+
+def _bench(project: Path, label: Path) -> None:
     settings = Settings(root=project.resolve())
     files = project_files(settings)
     exempt = PathMatcher(settings.exempt_modules)
@@ -71,11 +79,9 @@ def bench(project: Path) -> None:
         warm, warm_rss = timed([*check, "."], project, environment)
         touched_file = settings.root / checked[len(checked) // 2]
         original = touched_file.read_bytes()
-        try:
-            touched_file.write_bytes(original + b"\n# layerguard benchmark touch\n")
-            touched, _ = timed([*check, "."], project, environment)
-        finally:
-            touched_file.write_bytes(original)
+        touched_file.write_bytes(original + b"\n# layerguard benchmark touch\n")  # the copy, not the project
+        touched, _ = timed([*check, "."], project, environment)
+        touched_file.write_bytes(original)
         timed([*check, "."], project, environment)  # warm again after restoring
         staged = checked[:3]
         precommit, _ = timed([*check, *staged], project, environment)
@@ -95,7 +101,7 @@ def bench(project: Path) -> None:
         ("pre-commit: 3 files, warm", f"{precommit:.2f} s", f"{precommit / base:.1f}x (import + read/hash)"),
         ("peak RSS cold / warm", f"{cold_rss} / {warm_rss} MiB", ""),
     ]
-    print(f"\n## {project}\n")
+    print(f"\n## {label}\n")
     print("| measure | value | ratio |\n|---|---|---|")
     for name, value, ratio in rows:
         print(f"| {name} | {value} | {ratio} |")
