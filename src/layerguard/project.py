@@ -151,7 +151,7 @@ class ProjectModel:
         for path, facts in self.facts_by_path.items():
             posix = PurePosixPath(path)
             directory = "" if str(posix.parent) == "." else str(posix.parent)
-            if posix.name == "apps.py":
+            if posix.name == "apps.py" and _defines_app_config(facts):
                 label = _app_label(facts) or PurePosixPath(directory).name
                 apps[directory] = App(label, directory)
         # Without apps.py, a package with models is an app unless it sits inside one
@@ -610,6 +610,12 @@ class ProjectModel:
 
 def _inside_any(directory: str, apps: dict[str, App]) -> bool:
     return any(directory.startswith(f"{existing}/") for existing in apps if existing)
+
+
+def _defines_app_config(facts: ModuleFacts) -> bool:
+    """An apps.py counts when a class in it derives from an AppConfig (or a project's
+    `...Config` base); saleor's graphql/app/dataloaders/apps.py holds loaders, not a config."""
+    return any(base.rsplit(".", 1)[-1].endswith("Config") for cls in facts.classes for base in cls.bases)
 
 
 def _app_label(facts: ModuleFacts) -> str | None:
