@@ -12,8 +12,10 @@ class SideEffectInView(Rule):
     Flags a view that calls an external side effect itself: sending mail
     (`send_mail`, `mail_admins`, `EmailMessage(...).send()`), an HTTP client
     (`requests`, `httpx`, `urllib.request.urlopen`, `http.client`, `aiohttp`), task
-    dispatch (`.delay()`, `.apply_async()`, `send_task`, `group(...)()`), or an SDK call
-    you list in `extend-side-effects`.
+    dispatch (`.delay()`, `.apply_async()`, `send_task`, `group(...)()`; RQ's
+    `django_rq.enqueue()` and `.enqueue()` on a `get_queue(...)` or `rq.Queue(...)`),
+    or an SDK call you list in `extend-side-effects` (`fnmatch` globs on the resolved
+    name, so `*` crosses dots: `"*Job.enqueue"` matches a project's own job classes).
 
     ## Why is this bad?
     A view should translate HTTP into a service call and back (HackSoft Django
@@ -95,6 +97,18 @@ class SideEffectInView(Rule):
                     httpx.get("https://example.com")  # expect
                 notify()
             """, files={"pyproject.toml": '[tool.layerguard.lint.LG201]\nextend-side-effects = ["stripe.*", "boto3.client"]\n'}),
+        Example("""
+            import django_rq
+            from django_rq import get_queue
+
+            def export(request):
+                django_rq.enqueue(print, "export")  # expect
+                queue = get_queue("low")
+                queue.enqueue(print, "export")  # expect
+                pending = []
+                pending.enqueue = print
+                pending.enqueue("not a queue")
+            """),
     ]
     VALID = [
         Example("""

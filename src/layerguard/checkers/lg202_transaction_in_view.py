@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from layerguard.checkers.base import Example, FileContext, Rule
-from layerguard.checkers.transactions import transaction_violation
+from layerguard.checkers.transactions import renamed_atomic_violations, transaction_violation
 from layerguard.semgrep import SemgrepMatch, SemgrepRule
 from layerguard.violation import Violation
 
@@ -23,7 +25,9 @@ class TransactionInView(Rule):
     resolved through imports, so `from django.db import transaction as tx` counts and an
     `atomic` from another library does not. The semgrep patterns live in
     `rules/LG202-transaction-in-view.yaml`, shared with LG303; layerguard decides which
-    layer a match is in.
+    layer a match is in. `atomic` imported under a name not ending in `atomic`
+    (`from django.db.transaction import atomic as locked`) is found by a Python walk of
+    the file instead, since the YAML filters on the written name.
 
     ## Example
     ```python
@@ -77,6 +81,17 @@ class TransactionInView(Rule):
             class OrderEdit(UpdateView):
                 pass
             """, path="shop/web.py"),
+        Example("""
+            from django.db.transaction import atomic as locked
+            from django.utils.decorators import method_decorator
+            from rest_framework import generics
+
+            class OrderCancel(generics.GenericAPIView):
+                @method_decorator(locked(using="default"))  # expect
+                def post(self, request, pk):
+                    with open("audit.log"), locked():  # expect
+                        return None
+            """),
     ]
     VALID = [
         Example("""
@@ -108,3 +123,6 @@ class TransactionInView(Rule):
 
     def check_match(self, match: SemgrepMatch, rule: SemgrepRule, context: FileContext) -> Violation | None:
         return transaction_violation(self.code, "view", match, rule, context)
+
+    def check_file(self, context: FileContext) -> Iterable[Violation]:
+        return renamed_atomic_violations(self.code, "view", context)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from layerguard.checkers.base import Example, FileContext, Rule
-from layerguard.checkers.transactions import transaction_violation
+from layerguard.checkers.transactions import renamed_atomic_violations, transaction_violation
 from layerguard.semgrep import SemgrepMatch, SemgrepRule
 from layerguard.violation import Violation
 
@@ -71,6 +73,15 @@ class TransactionInSerializer(Rule):
             class Pay(views.APIView):
                 pass
             """),
+        Example("""
+            from django.db.transaction import atomic as locked
+            from rest_framework import serializers
+
+            class RefundSerializer(serializers.Serializer):
+                @locked()  # expect
+                def save(self, **kwargs):
+                    return None
+            """),
     ]
     VALID = [
         Example("""
@@ -86,3 +97,6 @@ class TransactionInSerializer(Rule):
 
     def check_match(self, match: SemgrepMatch, rule: SemgrepRule, context: FileContext) -> Violation | None:
         return transaction_violation(self.code, "serializer", match, rule, context)
+
+    def check_file(self, context: FileContext) -> Iterable[Violation]:
+        return renamed_atomic_violations(self.code, "serializer", context)

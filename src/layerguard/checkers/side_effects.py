@@ -43,6 +43,8 @@ TASK_DISPATCH = {"delay", "apply_async"}
 CELERY_CANVAS = {"celery.group", "celery.chain", "celery.chord", "celery.signature",
                  "celery.canvas.group", "celery.canvas.chain", "celery.canvas.chord", "celery.canvas.signature"}
 CELERY_APP_NAMES = {"app", "celery_app", "celery", "current_app"}
+RQ_ENQUEUE = {"django_rq.enqueue", "django_rq.queues.enqueue"}
+RQ_QUEUES = {"django_rq.get_queue", "django_rq.queues.get_queue", "rq.Queue", "rq.queue.Queue"}
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,14 @@ def _classify(context: FileContext, call: ast.Call, sdk_patterns: list[str]) -> 
             return SideEffect(call, SDK, display)
         if qualified.endswith(".send_task") and _is_celery_app(qualified.rsplit(".", 1)[0]):
             return SideEffect(call, TASK, display)
+        if qualified in RQ_ENQUEUE:
+            return SideEffect(call, TASK, display)
     if isinstance(func, ast.Attribute):
         if func.attr in ("send", "send_messages") and _is_mail_message(context, call, func.value):
             return SideEffect(call, MAIL, f"{_short(func.value)}.{func.attr}()")
         if func.attr in TASK_DISPATCH and _is_task(context, func.value):
+            return SideEffect(call, TASK, f"{_short(func.value)}.{func.attr}()")
+        if func.attr in ("enqueue", "enqueue_call") and _constructed_class(context, func.value, call) in RQ_QUEUES:
             return SideEffect(call, TASK, f"{_short(func.value)}.{func.attr}()")
     if isinstance(func, ast.Call) and _is_canvas(context, func):  # group(...)()
         return SideEffect(call, TASK, f"{_short(func)}()")
