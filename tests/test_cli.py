@@ -25,7 +25,7 @@ def test_text_output_is_ruff_style(scaffold):
     result = run_cli("check", ".", cwd=scaffold)
     assert result.stdout.splitlines() == [
         "shop/views.py:5:5: LG101 Order.objects.create() writes to the database in a view; move it to shop/services.py",
-        "Found 1 error in 7 files.",
+        "Found 1 error (7 files checked).",
     ]
 
 

@@ -78,3 +78,13 @@ def test_exclude_and_gitignore_and_virtualenvs_are_skipped(scaffold):
 def test_unknown_code_on_the_command_line_is_a_usage_error(scaffold):
     result = run_cli("check", "--select", "LG12", ".", cwd=scaffold)
     assert result.exit_code == 2 and "LG12" in result.stderr
+
+
+def test_an_explicit_config_elsewhere_does_not_move_the_project_root(scaffold, tmp_path):
+    outside = tmp_path / "configs" / "layerguard.toml"
+    outside.parent.mkdir()
+    outside.write_text("select = ['LG101']\n")
+    write_tree(scaffold, {"shop/views.py": VIEW})
+    result = run_cli("check", "--config", outside, "--format", "json", ".", cwd=scaffold)
+    assert result.found() == [("LG101", "shop/views.py", 5)]
+    assert result.json["summary"]["files"] == 7

@@ -53,6 +53,10 @@ def _load(config_file: Path | None, first_path: Path) -> Settings:
     if config_file is None:
         config_file = find_config_file(first_path)
     root = config_file.resolve().parent if config_file else _project_root(first_path)
+    if root not in (first_path, *first_path.parents):
+        # `--config /elsewhere/layerguard.toml`: the settings come from there, but the
+        # project is still the one being checked, not the config file's folder.
+        root = _project_root(first_path)
     try:
         return load_settings(config_file, root, rule_catalog())
     except ConfigError as error:

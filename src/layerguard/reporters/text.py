@@ -29,7 +29,9 @@ def render(report: Report, color: bool = False) -> str:
                       "run --write-baseline to ratchet")
     tail = f" ({', '.join(extras)})" if extras else ""
     if count:
-        lines.append(f"Found {count} error{'s' if count != 1 else ''} in {report.files} file{'s' if report.files != 1 else ''}{tail}.")
+        lines.append(f"Found {count} error{'s' if count != 1 else ''} "
+                     f"({report.files} file{'s' if report.files != 1 else ''} checked{', ' if extras else ''}"
+                     f"{', '.join(extras)}).")
     else:
         lines.append(f"All checks passed! {report.files} file{'s' if report.files != 1 else ''} checked{tail}.")
     return "\n".join(lines) + "\n"
