@@ -9,10 +9,12 @@ decorator line, or the call's first line.
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
+
 from layerguard.checkers.base import FileContext, Span, interpolate
 from layerguard.facts import dotted_name
 from layerguard.orm import short_code
-from layerguard.semgrep import SemgrepMatch, SemgrepRule
+from layerguard.semgrep import RULES_DIR, SemgrepMatch, SemgrepRule, load_rules
 from layerguard.violation import Violation
 
 ATOMIC = {"django.db.transaction.atomic", "django.db.transaction.Atomic"}
@@ -66,32 +68,49 @@ def _find(context: FileContext, check_id: str, start, end):
 def renamed_atomic_violations(code: str, layer: str, context: FileContext) -> list[Violation]:
     """`atomic` under a name semgrep's regex cannot see (`from django.db.transaction import
     atomic as locked`): the YAML keeps its cheap `...atomic` filter, this walk covers the rest."""
-    if b"atomic" not in context.source:  # an alias of atomic is imported by name
-        return []
+    hint = context.project.service_module_hint(context.path)
+    template = _atomic_message()
+    return [context.violation(code, span, f"{interpolate(template, {'ATOMIC': written})} in a {layer}; move it to {hint}")
+            for span, found_layer, written in _renamed_atomics(context) if found_layer == layer]
+
+
+@lru_cache(maxsize=1)
+def _atomic_message() -> str:
+    """The YAML rule's own message: Python fills it in, never re-types it."""
+    rules = load_rules(RULES_DIR / "LG202-transaction-in-view.yaml")
+    return next(rule.message for rule in rules if rule.id == "transaction-in-delivery-layer")
+
+
+def _renamed_atomics(context: FileContext) -> list[tuple]:
+    """(span, layer, name as written) of each renamed `atomic`: one walk per file, shared by
+    LG202 and LG303, and only in files that hold views or serializers and mention `atomic`."""
+    if "renamed_atomics" in context.memo:
+        return context.memo["renamed_atomics"]
     found = []
-    for node in ast.walk(context.tree):
-        candidates = []
-        if isinstance(node, (ast.With, ast.AsyncWith)):
-            candidates = [(item.context_expr, Span(node.lineno, node.col_offset, item.context_expr.end_lineno,
-                                                   item.context_expr.end_col_offset), node.lineno)
-                          for item in node.items]
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            for decorator in node.decorator_list:
-                candidates.append((decorator, decorator, node.lineno))
-                callee = dotted_name(decorator.func) if isinstance(decorator, ast.Call) else None
-                if (callee and decorator.args
-                        and context.project.resolve_bound(context.module, callee) == METHOD_DECORATOR):
-                    candidates.append((decorator.args[0], decorator, node.lineno))
-        for expression, span, layer_line in candidates:
-            target = expression.func if isinstance(expression, ast.Call) else expression
-            dotted = dotted_name(target)
-            if not dotted or dotted.rsplit(".", 1)[-1] == "atomic":
-                continue  # semgrep's pattern reports these
-            written = _atomic(context, expression)
-            if written and context.project.delivery_layer(context.path, layer_line) == layer:
-                hint = context.project.service_module_hint(context.path)
-                found.append(context.violation(code, span, f"{written} opens a transaction in a {layer}; "
-                                                           f"move it to {hint}"))
+    if b"atomic" in context.source and context.project.has_delivery_code(context.path):
+        for node in ast.walk(context.tree):
+            candidates = []
+            if isinstance(node, (ast.With, ast.AsyncWith)):
+                candidates = [(item.context_expr, Span(node.lineno, node.col_offset, item.context_expr.end_lineno,
+                                                       item.context_expr.end_col_offset), node.lineno)
+                              for item in node.items]
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                for decorator in node.decorator_list:
+                    candidates.append((decorator, decorator, node.lineno))
+                    callee = dotted_name(decorator.func) if isinstance(decorator, ast.Call) else None
+                    if (callee and decorator.args
+                            and context.project.resolve_bound(context.module, callee) == METHOD_DECORATOR):
+                        candidates.append((decorator.args[0], decorator, node.lineno))
+            for expression, span, layer_line in candidates:
+                target = expression.func if isinstance(expression, ast.Call) else expression
+                dotted = dotted_name(target)
+                if not dotted or dotted.rsplit(".", 1)[-1] == "atomic":
+                    continue  # semgrep's pattern reports these
+                written = _atomic(context, expression)
+                layer = context.project.delivery_layer(context.path, layer_line) if written else None
+                if layer:
+                    found.append((span, layer, written))
+    context.memo["renamed_atomics"] = found
     return found
 
 
