@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Iterable
 from layerguard.config import Settings
 from layerguard.facts import ModuleFacts, parse_python
 from layerguard.project import ModuleInfo, ProjectModel
+from layerguard.typemodel import FileTypes
 from layerguard.semgrep import RULES_DIR, SemgrepMatch, SemgrepRule, load_rules
 from layerguard.violation import Violation
 
@@ -61,6 +62,11 @@ class FileContext:
     @cached_property
     def tree(self) -> ast.Module:
         return parse_python(self.source)
+
+    @cached_property
+    def types(self) -> FileTypes:
+        """What this file's expressions are: the one place rules ask (typemodel/)."""
+        return FileTypes(self)
 
     @cached_property
     def _line_starts(self) -> list[int]:

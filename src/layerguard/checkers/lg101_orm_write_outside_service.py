@@ -3,8 +3,7 @@ from __future__ import annotations
 import ast
 
 from layerguard.checkers.base import Example, FileContext, Rule, interpolate
-from layerguard.checkers.bindings import latest_binding
-from layerguard.orm import WRITE_METHODS, Origin, OrmTyper, short_code
+from layerguard.orm import WRITE_METHODS, short_code
 from layerguard.semgrep import SemgrepMatch, SemgrepRule
 from layerguard.violation import Violation
 
@@ -332,14 +331,7 @@ class OrmWriteOutsideService(Rule):
         call = _write_call(context, start, end)
         if call is None:
             return None
-        env: dict[str, Origin] = {}
-        name = _receiver_name(call)
-        origin = latest_binding(context, call, name) if name else None
-        if origin is not None:
-            env[name] = origin
-        classes, _ = project.enclosing(context.path, call.lineno)
-        enclosing_class = project.class_qualname(context.path, classes[-1]) if classes else None
-        write = OrmTyper(project, context.module, enclosing_class).write_of(call, env)
+        write = context.types.write_of(call)
         if write is None:
             return None
         if project.is_model_module(context.path):
@@ -365,11 +357,3 @@ def _write_call(context: FileContext, start: tuple[int, int], end: tuple[int, in
         if isinstance(call.func, ast.Attribute) and call.func.attr in WRITE_METHODS | {"execute", "executemany"}:
             return call
     return None
-
-
-def _receiver_name(call: ast.Call) -> str | None:
-    """`order` in `order.save()` and `order.items.add()`: the local name written through."""
-    receiver = call.func.value
-    if isinstance(receiver, ast.Attribute):
-        receiver = receiver.value
-    return receiver.id if isinstance(receiver, ast.Name) else None

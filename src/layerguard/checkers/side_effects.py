@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from layerguard.checkers.base import FileContext
-from layerguard.checkers.bindings import latest_binding
+from layerguard.typemodel.bindings import latest_binding
 from layerguard.facts import dotted_name
 
 MAIL = "sends mail"

@@ -8,13 +8,23 @@ latest binding of the name before the call, in its innermost function.
 from __future__ import annotations
 
 import ast
+from typing import Any, Protocol
 
-from layerguard.checkers.base import FileContext
 from layerguard.facts import annotation_name
 from layerguard.orm import Origin
 
 
-def latest_binding(context: FileContext, call: ast.Call, name: str) -> Origin | None:
+class FileContext(Protocol):
+    """What name-following needs of a checked file (checkers.base.FileContext has it)."""
+
+    path: str
+    project: Any
+    tree: ast.Module
+
+    def function_node(self, function: Any) -> ast.FunctionDef | ast.AsyncFunctionDef | None: ...
+
+
+def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | None:
     """Where `name` last got its value before `call`, in the innermost enclosing function.
 
     Assignments, tuple assignments (`obj, created = ...get_or_create()`), `for` targets
@@ -62,7 +72,7 @@ def latest_binding(context: FileContext, call: ast.Call, name: str) -> Origin | 
     return best[1] if best else None
 
 
-def enclosing_function(context: FileContext, call: ast.Call) -> ast.AST:
+def enclosing_function(context: FileContext, call: ast.AST) -> ast.AST:
     """The innermost function around `call` (from the facts' line ranges), else the module."""
     _, functions = context.project.enclosing(context.path, call.lineno)
     for function in reversed(functions):
