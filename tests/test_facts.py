@@ -61,3 +61,27 @@ def test_a_multi_line_statement_maps_to_its_first_line():
     facts = extract_facts(SOURCE.encode())
     assert facts.statement_start(29) == 27
     assert facts.statement_start(26) == 26  # inside a `case` block: the `match` line is not its statement
+
+
+def test_imports_under_type_checking_are_marked_in_every_spelling():
+    facts = extract_facts(textwrap.dedent('''
+        import typing as t
+        from typing import TYPE_CHECKING as TC
+        if TC:
+            from shop.models import Order
+        elif len(t.__name__) > 3:
+            from shop.models import Item
+        else:
+            from shop.models import Tag
+        if t.TYPE_CHECKING:
+            if True:
+                import shop.models
+        if not TC:
+            from shop.models import Customer
+    ''').encode())
+    marked = {(i.module, tuple(name for name, _ in i.names or ())): i.type_checking for i in facts.imports}
+    assert marked[("shop.models", ("Order",))] is True
+    assert marked[("shop.models", ())] is True  # nested inside another `if`
+    assert marked[("shop.models", ("Item",))] is False  # an `elif` belongs to the `else:` branch, which runs
+    assert marked[("shop.models", ("Tag",))] is False
+    assert marked[("shop.models", ("Customer",))] is False

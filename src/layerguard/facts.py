@@ -32,6 +32,8 @@ class ImportFact:
     names: list[tuple[str, str | None]] | None  # None for `import a.b [as c]`
     asname: str | None = None  # for `import a.b as c`
     in_function: bool = False
+    # Under `if TYPE_CHECKING:`: read by type checkers only, never imported at run time.
+    type_checking: bool = False
 
 
 @dataclass
@@ -190,6 +192,11 @@ class _FactCollector(ast.NodeVisitor):
         self._scope: list[str] = []  # qualname parts
         self._class_stack: list[ClassFact | None] = []  # None marks a function scope
         self._function_depth = 0
+        self._type_checking_depth = 0
+        # Names that mean `typing.TYPE_CHECKING` here: the flag itself (as imported or
+        # aliased) and the modules it can be read from (`import typing as t`).
+        self._type_checking_names = {"TYPE_CHECKING"}
+        self._typing_modules = {"typing", "typing_extensions"}
 
     def generic_visit(self, node: ast.AST) -> None:
         if isinstance(node, ast.stmt):
@@ -229,9 +236,12 @@ class _FactCollector(ast.NodeVisitor):
     def visit_Import(self, node: ast.Import) -> None:
         self._record_span(node)
         for alias in node.names:
+            if alias.name in ("typing", "typing_extensions"):
+                self._typing_modules.add(alias.asname or alias.name)
             self.facts.imports.append(
                 ImportFact(node.lineno, node.end_lineno or node.lineno, node.col_offset + 1, alias.name, 0,
-                           None, alias.asname, in_function=self._function_depth > 0)
+                           None, alias.asname, in_function=self._function_depth > 0,
+                           type_checking=self._type_checking_depth > 0)
             )
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
@@ -239,10 +249,32 @@ class _FactCollector(ast.NodeVisitor):
         names = [(alias.name, alias.asname) for alias in node.names if alias.name != "*"]
         if any(alias.name == "*" for alias in node.names):
             self.facts.star_imports.append((node.module or "", node.level or 0))
+        if node.module in ("typing", "typing_extensions") and not node.level:
+            self._type_checking_names.update(asname or name for name, asname in names if name == "TYPE_CHECKING")
         self.facts.imports.append(
             ImportFact(node.lineno, node.end_lineno or node.lineno, node.col_offset + 1, node.module or "",
-                       node.level or 0, names, in_function=self._function_depth > 0)
+                       node.level or 0, names, in_function=self._function_depth > 0,
+                       type_checking=self._type_checking_depth > 0)
         )
+
+    def visit_If(self, node: ast.If) -> None:
+        self._record_span(node)
+        if self._visits_expressions():
+            self.visit(node.test)
+        guarded = self._is_type_checking(node.test)
+        self._type_checking_depth += guarded
+        for statement in node.body:
+            self.visit(statement)
+        self._type_checking_depth -= guarded
+        for statement in node.orelse:  # the `else:` of `if TYPE_CHECKING:` runs
+            self.visit(statement)
+
+    def _is_type_checking(self, test: ast.expr) -> bool:
+        """`TYPE_CHECKING`, `typing.TYPE_CHECKING`, `t.TYPE_CHECKING`, `TC` (imported as TC)."""
+        if isinstance(test, ast.Name):
+            return test.id in self._type_checking_names
+        return (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+                and isinstance(test.value, ast.Name) and test.value.id in self._typing_modules)
 
     # module-level aliases ---------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
@@ -426,7 +458,7 @@ def signature(facts: ModuleFacts) -> str:
 
     public = (
         facts.parse_error,
-        [(i.module, i.level, i.names, i.asname, i.in_function) for i in facts.imports],
+        [(i.module, i.level, i.names, i.asname, i.in_function, i.type_checking) for i in facts.imports],
         facts.star_imports,
         sorted(facts.aliases.items()),
         sorted(facts.constants.items()),

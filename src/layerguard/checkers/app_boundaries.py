@@ -86,13 +86,18 @@ def _target(project: ProjectModel, reference: str, is_string: bool, module: Modu
 
 
 def import_references(project: ProjectModel, module: ModuleInfo) -> list[CrossAppReference]:
-    """Import statements of `module` that bring in another app's models (one per statement)."""
+    """Import statements of `module` that bring in another app's models (one per statement).
+
+    Imports under `if TYPE_CHECKING:` are left out: type checkers read them, the running
+    program never imports them, so they couple nothing at run time."""
     source = project.app_of(module.path)
     if source is None:
         return []
     package = module.name if module.is_package else module.name.rpartition(".")[0]
     found: list[CrossAppReference] = []
     for fact in module.facts.imports:
+        if fact.type_checking:
+            continue
         if fact.names is None:
             targets = [fact.module]
         else:

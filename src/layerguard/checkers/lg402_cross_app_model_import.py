@@ -29,7 +29,10 @@ class CrossAppModelImport(Rule):
     that an app's models are private).
 
     Migrations and tests are exempt, and so are model modules (a relation field there is
-    LG401's business, and the import only serves it). Imports of the apps in `allow`
+    LG401's business, and the import only serves it). An import under
+    `if TYPE_CHECKING:` (`typing.TYPE_CHECKING`, `t.TYPE_CHECKING` after
+    `import typing as t`, `TC` after `from typing import TYPE_CHECKING as TC`) is not
+    coupling at run time: only type checkers follow it. Its `else:` branch runs and counts. Imports of the apps in `allow`
     (default Django's `auth`, `contenttypes`, `sites`) are fine. Import statements come
     from layerguard's facts; `get_model` calls are found by
     `rules/LG402-cross-app-model-import.yaml` and their label resolved to an app.
@@ -82,6 +85,17 @@ class CrossAppModelImport(Rule):
 
             Order = get_model("shop", "Order")  # expect
             """, path="billing/views.py", files={**APPS, "core/loading.py": "def get_model(label, name):\n    pass\n"}),
+        Example("""
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                from shop.models import Order
+            else:
+                from shop.models import Item  # expect
+
+            if not TYPE_CHECKING:
+                import shop.models  # expect
+            """, path="billing/utils.py", files=APPS),
     ]
     VALID = [
         Example("""
@@ -112,6 +126,26 @@ class CrossAppModelImport(Rule):
             class Invoice(models.Model):
                 order = models.ForeignKey(Order, on_delete=models.PROTECT)
             """, path="billing/models.py", files=APPS),
+        Example("""
+            from __future__ import annotations
+
+            import typing
+            import typing as t
+            from typing import TYPE_CHECKING
+            from typing import TYPE_CHECKING as TC
+
+            if TYPE_CHECKING:
+                from shop.models import Order
+            if typing.TYPE_CHECKING:
+                from shop.models import Item
+            if t.TYPE_CHECKING:
+                import shop.models
+            if TC:
+                from shop import models as shop_models
+
+            def invoice_total(order: Order, item: Item) -> int:
+                return 0
+            """, path="billing/utils.py", files=APPS),
     ]
 
     def check_file(self, context: FileContext) -> Iterable[Violation]:

@@ -25,7 +25,9 @@ class HttpInService(Rule):
     imports the delivery layer: `django.http`, `rest_framework.request`, `.response`,
     `.views`, `.serializers`, `.generics`, `.viewsets`, or a views, serializers or urls
     module of the project (a `urls.py` counts when it defines `urlpatterns`). One
-    violation per function and per import statement.
+    violation per function and per import statement. An import under
+    `if TYPE_CHECKING:` is for annotations only and is not reported (a parameter
+    annotated with what it imports still is).
 
     ## Why is this bad?
     Services are the business layer: they take plain arguments so that a view, a task, a
@@ -103,6 +105,15 @@ class HttpInService(Rule):
                 "shop/utils/__init__.py": "",
                 "shop/utils/urls.py": "def absolute_url(path):\n    return 'https://example.com' + path\n",
             }),
+        Example("""
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                from shop.serializers import OrderSerializer
+
+            def order_export(*, rows: list) -> "list[OrderSerializer]":
+                return rows
+            """, path="shop/services.py"),
     ]
 
     def check_file(self, context: FileContext) -> Iterable[Violation]:
@@ -114,6 +125,8 @@ class HttpInService(Rule):
         module = context.module
         package = module.name if module.is_package else module.name.rpartition(".")[0]
         for fact in context.facts.imports:
+            if fact.type_checking:
+                continue  # for annotations only: no delivery code is imported at run time
             base = _absolute(fact.module, fact.level, package)
             targets = [base] if fact.names is None else [f"{base}.{name}" for name, _ in fact.names]
             for target in targets:
