@@ -26,17 +26,20 @@ DEFAULT_EXEMPT_MODULES = [
     "**/tests/**",
     "**/test/**",
     "**/testing/**",  # test-support packages (netbox's utilities/testing, django.test-like helpers)
+    "**/test_utils/**",  # django-cms's cms/test_utils, misago's testutils: helpers of the tests
+    "**/testutils/**",
+    "**/test_*/**",  # nautobot's extras/test_jobs: jobs that exist for the tests
     "**/tests.py",
+    "**/test.py",
+    "**/testing.py",
     "**/test_*.py",
     "**/*_tests.py",
     "**/*_test.py",
     "**/conftest.py",
     "**/factories.py",
     "**/factories/**",
-    "**/settings.py",
-    "**/settings/**",
-    "**/settings_*.py",
 ]
+# Settings modules are exempt too, found by what they are (exemptions.py), not by these globs alone.
 DEFAULT_MODEL_MODULES = ["**/models.py", "**/models/**/*.py", "**/managers.py", "**/querysets.py"]
 # Never part of the project: tool caches, virtualenvs, build output (ruff's habit).
 DEFAULT_EXCLUDE = [

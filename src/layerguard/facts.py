@@ -91,6 +91,8 @@ class ModuleFacts:
     constants: dict[str, str] = field(default_factory=dict)  # module-level `X = "text"` (AUTH_USER_MODEL)
     string_lists: dict[str, list[str]] = field(default_factory=dict)  # module-level literal lists (INSTALLED_APPS)
     assigned: list[str] = field(default_factory=list)  # every module-level assigned name (urlpatterns)
+    # Modules this file names as DJANGO_SETTINGS_MODULE (manage.py, wsgi.py, asgi.py, celery.py).
+    names_settings_modules: list[str] = field(default_factory=list)
     classes: list[ClassFact] = field(default_factory=list)
     functions: list[FunctionFact] = field(default_factory=list)
     # (first, last) line of every statement (or compound statement header) spanning lines
@@ -176,7 +178,25 @@ def extract_facts(source: bytes) -> ModuleFacts:
     collector.visit(tree)
     facts = collector.facts
     facts.statement_spans.sort()
+    if b"DJANGO_SETTINGS_MODULE" in source:  # a full walk only in the few files that can name one
+        facts.names_settings_modules = _named_settings_modules(tree)
     return facts
+
+
+def _named_settings_modules(tree: ast.Module) -> list[str]:
+    """`os.environ.setdefault("DJANGO_SETTINGS_MODULE", "x")`, `environ["DJANGO_SETTINGS_MODULE"] = "x"`."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and len(node.args) >= 2:
+            key, value = node.args[0], node.args[1]
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript):
+            key, value = node.targets[0].slice, node.value
+        else:
+            continue
+        if isinstance(key, ast.Constant) and key.value == "DJANGO_SETTINGS_MODULE" \
+                and isinstance(value, ast.Constant) and isinstance(value.value, str):
+            found.append(value.value)
+    return found
 
 
 _STATEMENT_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
@@ -464,6 +484,7 @@ def signature(facts: ModuleFacts) -> str:
         sorted(facts.constants.items()),
         sorted(facts.string_lists.items()),
         sorted(set(facts.assigned)),
+        facts.names_settings_modules,
         [(c.name, c.qualname, c.bases, c.decorators, c.managers, c.abstract, sorted(c.string_attributes.items()),
           [(f.name, f.field_call, f.kind, f.target, f.target_is_string, f.related_name, f.through,
             f.through_is_string) for f in c.fields]) for c in facts.classes],

@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 
 from layerguard.config import Settings
 from layerguard.discover import PathMatcher
+from layerguard.exemptions import Exemptions
 from layerguard.facts import ClassFact, FieldFact, FunctionFact, ModuleFacts
 
 # Bases that make a class a Django model. External bases are only known by name:
@@ -52,7 +53,6 @@ CONTRIB_MODELS = {
     "admin.LogEntry": "django.contrib.admin.models.LogEntry",
 }
 CONTRIB_APP_LABELS = {qualified: label.split(".")[0] for label, qualified in CONTRIB_MODELS.items()}
-SETTINGS_GLOBS = ["**/settings.py", "**/settings/**/*.py", "**/settings_*.py"]
 
 VIEW_BASE_PREFIXES = (
     "django.views.",
@@ -109,7 +109,6 @@ class ProjectModel:
         self._service = PathMatcher(settings.service_modules)
         self._selector = PathMatcher(settings.selector_modules)
         self._view = PathMatcher(settings.view_modules)
-        self._exempt = PathMatcher(settings.exempt_modules)
         self._model_module = PathMatcher(settings.model_modules)
         self.modules_by_name: dict[str, ModuleInfo] = {}
         self.modules_by_path: dict[str, ModuleInfo] = {}
@@ -125,6 +124,7 @@ class ProjectModel:
             for start in range(len(directories) - 1, -1, -1):
                 alias = ".".join([*directories[start:], info.name])
                 self.modules_by_name.setdefault(alias, info)
+        self.exemptions = Exemptions(self)
         self.apps = self._find_apps()
         self._class_kind_cache: dict[tuple[str, str], bool] = {}
 
@@ -139,7 +139,8 @@ class ProjectModel:
         return self._view.matches(path)
 
     def is_exempt(self, path: str) -> bool:
-        return self._exempt.matches(path)
+        """Migrations, tests and test support, settings: by path and by what they are (exemptions.py)."""
+        return self.exemptions.is_exempt(path)
 
     def is_model_module(self, path: str) -> bool:
         return self._model_module.matches(path)
@@ -182,8 +183,8 @@ class ProjectModel:
         return apps
 
     def settings_modules(self) -> list[ModuleInfo]:
-        matcher = PathMatcher(SETTINGS_GLOBS)
-        return [module for path, module in sorted(self.modules_by_path.items()) if matcher.matches(path)]
+        settings_paths = self.exemptions.settings_paths
+        return [module for path, module in sorted(self.modules_by_path.items()) if path in settings_paths]
 
     def _installed_apps(self) -> list[str]:
         entries: list[str] = []
@@ -251,6 +252,22 @@ class ProjectModel:
         bound = self._binding(module, head) or self._star_binding(module, head)
         qualified = f"{bound}.{rest}" if bound and rest else (bound or dotted)
         return self.canonical(qualified)
+
+    def star_imported_modules(self, module: ModuleInfo) -> list[ModuleInfo]:
+        """The project modules `module` star-imports (`from .base import *`)."""
+        package = module.name if module.is_package else module.name.rpartition(".")[0]
+        found = []
+        for star, level in module.facts.star_imports:
+            imported = self.modules_by_name.get(_absolute(star, level, package))
+            if imported is None:
+                continue
+            # A relative import reaches only below its own package's directory: in a folder
+            # without __init__.py (taiga's docker/config.py: `from .common import *`) the
+            # dotted name alone could land on an unrelated `common` module.
+            parents = PurePosixPath(module.path).parents
+            if not level or (level <= len(parents) and PurePosixPath(imported.path).is_relative_to(parents[level - 1])):
+                found.append(imported)
+        return found
 
     def _star_binding(self, module: ModuleInfo, name: str) -> str | None:
         """`name` brought in by `from x import *` (oscar's models.py: `from .abstract_models import *`)."""
@@ -387,6 +404,11 @@ class ProjectModel:
             )
         self._class_kind_cache[key] = result
         return result
+
+    def inherits_from(self, qualified: str, kind: str, test) -> bool:
+        """Whether a class derives, through project classes, from an external class `test`
+        accepts; `kind` names the question for the cache ("test case", "factory")."""
+        return self._inherits(qualified, kind, test)
 
     def is_model_class(self, qualified: str) -> bool:
         return self._inherits(qualified, "model", _is_external_model)

@@ -314,6 +314,15 @@ class OrmWriteOutsideService(Rule):
                 order = {"total": order.total}
                 order.update(total=2)
             """),
+        Example("""
+            from django.contrib.sites.models import Site
+
+            SHOP_SITE = Site.objects.get_or_create(domain="shop.example.com")[0]
+            """, path="deploy/production.py", files={
+                # Settings by what they are: named by DJANGO_SETTINGS_MODULE, not called settings.py.
+                "deploy/__init__.py": "",
+                "manage.py": "import os\n\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'deploy.production')\n",
+            }),
     ]
 
     def check_match(self, match: SemgrepMatch, rule: SemgrepRule, context: FileContext) -> Violation | None:

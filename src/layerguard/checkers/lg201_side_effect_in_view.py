@@ -109,6 +109,20 @@ class SideEffectInView(Rule):
                 pending.enqueue = print
                 pending.enqueue("not a queue")
             """),
+        Example("""
+            from django.core.mail import send_mail
+            from django.shortcuts import render
+
+            def notification_settings(request):
+                send_mail("Settings changed", "body", None, [request.user.email])  # expect
+                return render(request, "account/settings.html")
+            """, path="shop/views/settings.py", files={
+                # The views of a settings page: a view module, not Django settings, whatever its name.
+                "shop/views/__init__.py": "",
+                "manage.py": "import os\n\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
+                "config/__init__.py": "",
+                "config/settings.py": "INSTALLED_APPS = ['shop']\nSECRET_KEY = 'x'\n",
+            }),
     ]
     VALID = [
         Example("""
@@ -151,6 +165,46 @@ class SideEffectInView(Rule):
             def order_pay(request):
                 transaction.on_commit(lambda: None)
             """),
+        # Test support is found by what it is: a module defining a TestCase subclass,
+        # pytest fixtures or factory_boy factories, or named test.py, even among views.
+        Example("""
+            from django.core.mail import send_mail
+            from django.test import TestCase
+
+            def mailing_view(request):
+                send_mail("Hi", "body", None, ["a@example.com"])
+
+            class MailingTestCase(TestCase):
+                pass
+            """, path="shop/views.py"),
+        Example("""
+            import pytest
+            import requests
+
+            @pytest.fixture
+            def webhook_receiver():
+                return []
+
+            def fake_webhook_view(request):
+                requests.post("https://example.com/hook")
+            """, path="shop/api.py"),
+        Example("""
+            import factory
+            import requests
+
+            class OrderFactory(factory.django.DjangoModelFactory):
+                class Meta:
+                    model = "shop.Order"
+
+            def fake_view(request):
+                requests.get("https://example.com")
+            """, path="shop/viewsets.py"),
+        Example("""
+            import requests
+
+            def fake_view(request):
+                requests.get("https://example.com")
+            """, path="shop/views/test.py", files={"shop/views/__init__.py": ""}),
     ]
 
     def check_file(self, context: FileContext) -> Iterable[Violation]:
