@@ -16,12 +16,31 @@ def test_cross_app_foreign_keys(tmp_path):
     result = run_cli("check", "--select", "LG401", "--format", "json", ".", cwd=project)
     assert sorted(result.found()) == [
         ("LG401", "config/apps/billing/models.py", 5),  # "sales.Order": label differs from src/orders
+        ("LG401", "src/orders/models/order.py", 9),  # "billing.Invoice"
+    ]
+
+
+def test_the_user_model_is_read_from_a_settings_package_and_allowed_with_auth(tmp_path):
+    project = copy_fixture("tangled_monolith", tmp_path)
+    (project / "pyproject.toml").write_text('[tool.layerguard.lint.LG401]\nallow = ["core"]\n')
+    result = run_cli("check", "--select", "LG401", "--format", "json", ".", cwd=project)
+    assert sorted(result.found()) == [
+        ("LG401", "config/apps/billing/models.py", 5),
         ("LG401", "core/models.py", 9),  # an abstract base's FK, for sales.Order which inherits it
         ("LG401", "src/orders/models/order.py", 8),  # settings.AUTH_USER_MODEL = accounts.User
-        ("LG401", "src/orders/models/order.py", 9),  # "billing.Invoice"
+        ("LG401", "src/orders/models/order.py", 9),
     ]
     messages = {(v["path"], v["line"]): v["message"] for v in result.json["violations"]}
     assert messages[("core/models.py", 9)].startswith("Audited.created_by (inherited by Order) is a ForeignKey to accounts.User")
+
+
+def test_a_field_on_an_abstract_base_is_one_violation_naming_every_inheriting_model(tmp_path):
+    project = copy_fixture("abstract_base_cross_app_fk", tmp_path)
+    result = run_cli("check", "--select", "LG401", "--format", "json", ".", cwd=project)
+    assert result.found() == [("LG401", "core/models.py", 11)]  # created_by (the user model) is allowed
+    assert result.json["violations"][0]["message"] == (
+        "Audited.team (inherited by Invoice, Parcel, Refund) is a ForeignKey to accounts.Team, a model of another "
+        "app (billing, shipping -> accounts); store its id and go through accounts's services or selectors")
 
 
 def test_cross_app_model_imports(tmp_path):

@@ -26,6 +26,13 @@ class CrossAppReference:
     source_app: str
     target_app: str
     description: str  # what it is, for messages
+    # Relation fields only: where the field is declared ("Audited.created_by"), the concrete
+    # model inheriting it ("" when declared on the model itself), what it is ("is a
+    # ForeignKey to shop.Order") and the target model's qualified name.
+    declared: str = ""
+    inherited_by: str = ""
+    relation: str = ""
+    target: str = ""
 
 
 def allowed_apps(settings, code: str) -> set[str]:
@@ -63,14 +70,17 @@ def relation_references(project: ProjectModel) -> list[CrossAppReference]:
                         continue
                     target_name = target.rsplit(".", 1)[-1]
                     field_type = field.field_call.rsplit(".", 1)[-1]
-                    inherited = f" (inherited by {info.name})" if defining_module.name != module_name or cls.name != info.name else ""
                     if kind == "field":
-                        description = f"{cls.name}.{field.name}{inherited} is a {field_type} to {target_app}.{target_name}"
+                        relation = f"is a {field_type} to {target_app}.{target_name}"
                     else:
-                        description = (f"{cls.name}.{field.name}{inherited} goes through {target_app}.{target_name}")
+                        relation = f"goes through {target_app}.{target_name}"
+                    inherited = defining_module.name != module_name or cls.name != info.name
+                    declared = f"{cls.name}.{field.name}"
+                    description = f"{declared}{f' (inherited by {info.name})' if inherited else ''} {relation}"
                     found.append(CrossAppReference(kind, defining_module.path, field.line, field.column,
                                                    field.end_line, field.end_column, info.app, target_app,
-                                                   description))
+                                                   description, declared, info.name if inherited else "", relation,
+                                                   target))
     memo["relation_references"] = found
     return found
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from layerguard.checkers.app_boundaries import DEFAULT_ALLOW, allowed_apps, relation_references
+from layerguard.checkers.app_boundaries import DEFAULT_ALLOW, CrossAppReference, allowed_apps, relation_references
 from layerguard.checkers.base import Example, FileContext, Rule, Span
 from layerguard.violation import Violation
 
@@ -33,11 +33,13 @@ class CrossAppForeignKey(Rule):
     by app label (`AppConfig.label`, else the directory name); a bare `"Model"` as
     Django does, in the app of the concrete model; `settings.AUTH_USER_MODEL` read
     statically from the settings modules, else `auth.User`. A field declared on an
-    abstract base model or mixin counts once for every concrete model that inherits
-    it, for that model's app, and is reported where the field is written (the message
-    names the concrete model). Django's `auth`, `contenttypes` and `sites` are allowed by
-    default; `allow` replaces that list. Models of third-party packages are not apps of
-    yours and are not reported.
+    abstract base model or mixin counts for every concrete model that inherits it, for
+    that model's app, and is one violation where the field is written, naming every
+    concrete model that inherits it across the boundary. Django's `auth`, `contenttypes`
+    and `sites` are allowed by default; `allow` replaces that list. Allowing `auth` allows
+    the user model wherever `AUTH_USER_MODEL` puts it (a custom `accounts.User`): Django
+    asks every app to point at `settings.AUTH_USER_MODEL`, and only that model of its app
+    is allowed. Models of third-party packages are not apps of yours and are not reported.
 
     ## Example
     ```python
@@ -90,6 +92,9 @@ class CrossAppForeignKey(Rule):
 
             class Payment(Audited):
                 amount = models.IntegerField()
+
+            class Refund(Audited):
+                amount = models.IntegerField()
             """, path="billing/models.py", files=APPS),
         Example("""
             from django.db import models
@@ -132,17 +137,45 @@ class CrossAppForeignKey(Rule):
             class Report(models.Model):
                 order = models.ForeignKey("shop.Order", on_delete=models.CASCADE)
             """, path="shop/reports.py"),
+        Example("""
+            from django.conf import settings
+            from django.db import models
+
+            class Invoice(models.Model):
+                payer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+                approver = models.ForeignKey("accounts.User", on_delete=models.PROTECT)
+            """, path="billing/models.py", files={
+                **APPS,
+                # A custom user model in an app of its own: still "the user model" that `auth` allows.
+                "accounts/__init__.py": "",
+                "accounts/models.py": (
+                    "from django.contrib.auth.models import AbstractUser\n\nclass User(AbstractUser):\n    pass\n"),
+                "config/__init__.py": "",
+                "config/settings.py": "INSTALLED_APPS = ['accounts', 'billing', 'shop']\nAUTH_USER_MODEL = 'accounts.User'\n",
+            }),
     ]
 
     def check_file(self, context: FileContext) -> Iterable[Violation]:
         allowed = allowed_apps(context.settings, self.code)
+        user_model = context.project.user_model
+        # A field on an abstract base is one violation, naming every concrete model
+        # that inherits it: one line of code, one thing to change.
+        grouped: dict[tuple, list[CrossAppReference]] = {}
         for reference in relation_references(context.project):
             if reference.path != context.path or reference.target_app in allowed:
                 continue
-            span = Span(reference.line, reference.column - 1, reference.end_line, reference.end_column - 1)
-            violation = context.violation(
+            if reference.target == user_model and "auth" in allowed:
+                continue  # settings.AUTH_USER_MODEL, wherever it lives, is what `auth` allows
+            key = (reference.line, reference.column, reference.kind, reference.declared, reference.relation)
+            grouped.setdefault(key, []).append(reference)
+        for references in grouped.values():
+            first = references[0]
+            inheritors = sorted({r.inherited_by for r in references if r.inherited_by})
+            inherited = f" (inherited by {', '.join(inheritors)})" if inheritors else ""
+            sources = ", ".join(sorted({r.source_app for r in references}))
+            span = Span(first.line, first.column - 1, first.end_line, first.end_column - 1)
+            yield context.violation(
                 self.code, span,
-                f"{reference.description}, a model of another app ({reference.source_app} -> "
-                f"{reference.target_app}); store its id and go through {reference.target_app}'s services or selectors",
+                f"{first.declared}{inherited} {first.relation}, a model of another app ({sources} -> "
+                f"{first.target_app}); store its id and go through {first.target_app}'s services or selectors",
             )
-            yield violation
