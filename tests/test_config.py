@@ -18,6 +18,9 @@ VIEW = "from shop.models import Order\n\n\ndef create(request):\n    Order.objec
     ("[tool.layerguard.lint.LG101]\nmax-complexity = 3\n", "tool.layerguard.lint.LG101.max-complexity"),
     ("[tool.layerguard]\nbaseline = 3\n", "tool.layerguard.baseline"),
     ("[tool.layerguard]\nservice-modules = ['**/services/[.py']\n", "tool.layerguard.service-modules"),
+    ("[tool.layerguard.lint.LG201]\nside-effects = 'stripe.*'\n", "tool.layerguard.lint.LG201.side-effects"),
+    ("[tool.layerguard.lint.LG301]\nside-effects = ['stripe.*', '']\n", "tool.layerguard.lint.LG301.side-effects"),
+    ("[tool.layerguard.lint.LG301]\nextend-side-effects = [' ']\n", "tool.layerguard.lint.LG301.extend-side-effects"),
 ])
 def test_a_bad_setting_is_one_line_naming_key_and_file(scaffold, config, key):
     write_tree(scaffold, {"pyproject.toml": config, "shop/views.py": VIEW})

@@ -206,6 +206,8 @@ def _validate_lint(value, where, config_file, prefix, rule_catalog) -> dict[str,
                 raise ConfigError(
                     f"{option_where}: expected {_type_name(expected)}, got {_describe(option_value)}"
                 )
+            if expected is list and any(not item.strip() for item in option_value):
+                raise ConfigError(f"{option_where}: an empty entry matches nothing")
         options[code] = dict(table)
     return options
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from layerguard.checkers.base import Example, FileContext, Rule
-from layerguard.checkers.side_effects import side_effects_in
+from layerguard.checkers.side_effects import DEFAULT_SDK_CALLS, side_effects_in
 from layerguard.violation import Violation
 
 
@@ -14,8 +14,10 @@ class SideEffectInView(Rule):
     (`requests`, `httpx`, `urllib.request.urlopen`, `http.client`, `aiohttp`), task
     dispatch (`.delay()`, `.apply_async()`, `send_task`, `group(...)()`; RQ's
     `django_rq.enqueue()` and `.enqueue()` on a `get_queue(...)` or `rq.Queue(...)`),
-    or an SDK call you list in `extend-side-effects` (`fnmatch` globs on the resolved
-    name, so `*` crosses dots: `"*Job.enqueue"` matches a project's own job classes).
+    or a call of a well-known SDK: Stripe API operations (`stripe.Charge.create`...),
+    boto3 clients and resources, Twilio's and SendGrid's clients, `slack_sdk` clients,
+    `firebase_admin.messaging.send*`, OpenAI and Google Cloud clients (`side-effects`,
+    the list in `checkers/side_effects.py`).
 
     ## Why is this bad?
     A view should translate HTTP into a service call and back (HackSoft Django
@@ -30,6 +32,14 @@ class SideEffectInView(Rule):
     not a side effect. A `.delay()` counts when its receiver is a function decorated as
     a task (`shared_task`, `app.task`...) or imported from a `tasks` module.
     Services, selectors, tasks, signal receivers and commands may do all of this.
+
+    The SDK list is `fnmatch` globs on the resolved name (`*` crosses dots:
+    `"*Job.enqueue"` matches a project's own job classes): `extend-side-effects` adds to
+    it, `side-effects` replaces it (`side-effects = []` turns SDK calls off). LG201's and
+    LG301's settings make one list for both rules. Where an SDK works through a client
+    object, building the client is what is reported (`boto3.client("s3")`,
+    `SendGridAPIClient(key)`), as with `requests.Session()`; local helpers such as
+    `stripe.Webhook.construct_event` are not side effects.
 
     ## Example
     ```python
@@ -53,7 +63,7 @@ class SideEffectInView(Rule):
 
     code = "LG201"
     name = "side-effect-in-view"
-    OPTIONS = {"extend-side-effects": (list, [])}
+    OPTIONS = {"side-effects": (list, DEFAULT_SDK_CALLS), "extend-side-effects": (list, [])}
 
     INVALID = [
         Example("""
@@ -86,17 +96,42 @@ class SideEffectInView(Rule):
                 group(send_receipt.s(pk) for pk in [1, 2])()  # expect
             """, files={"shop/tasks.py": "from celery import shared_task\n\n@shared_task\ndef send_receipt(pk):\n    pass\n"}),
         Example("""
-            import stripe
             import boto3
+            import stripe
+            from firebase_admin import messaging
+            from sendgrid import SendGridAPIClient
+            from slack_sdk import WebClient
+            from twilio.rest import Client
 
             async def refund(request, pk):
                 stripe.Refund.create(charge=pk)  # expect
+                stripe.Webhook.construct_event(request.body, "sig", "secret")
                 boto3.client("s3")  # expect
+                Client("sid", "token").messages.create(to="+1", body="refunded")  # expect
+                SendGridAPIClient("key").send(None)  # expect
+                WebClient(token="x").chat_postMessage(channel="#refunds", text="refunded")  # expect
+                messaging.send(messaging.Message(topic="refunds"))  # expect
                 def notify():
                     import httpx
                     httpx.get("https://example.com")  # expect
                 notify()
-            """, files={"pyproject.toml": '[tool.layerguard.lint.LG201]\nextend-side-effects = ["stripe.*", "boto3.client"]\n'}),
+            """),
+        Example("""
+            import boto3
+            import stripe
+            from shop.jobs import ExportJob
+
+            def export(request):
+                ExportJob.enqueue()  # expect
+                boto3.client("s3")  # expect
+                stripe.Refund.create(charge=1)
+            """, files={
+                "shop/jobs.py": "class ExportJob:\n    @classmethod\n    def enqueue(cls):\n        pass\n",
+                # `side-effects` replaces the SDK list, `extend-side-effects` adds to it.
+                "pyproject.toml": (
+                    '[tool.layerguard.lint.LG201]\nside-effects = ["boto3.*"]\n'
+                    '[tool.layerguard.lint.LG301]\nextend-side-effects = ["*Job.enqueue"]\n'),
+            }),
         Example("""
             import django_rq
             from django_rq import get_queue

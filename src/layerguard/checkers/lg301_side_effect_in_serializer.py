@@ -3,15 +3,17 @@ from __future__ import annotations
 from typing import Iterable
 
 from layerguard.checkers.base import Example, FileContext, Rule
-from layerguard.checkers.side_effects import side_effects_in
+from layerguard.checkers.side_effects import DEFAULT_SDK_CALLS, side_effects_in
 from layerguard.violation import Violation
 
 
 class SideEffectInSerializer(Rule):
     """## What it does
     Flags a DRF serializer that calls an external side effect in any of its methods,
-    `validate*` included: mail, HTTP clients, task dispatch, and the SDK calls listed in
-    `extend-side-effects` (LG201's and LG301's lists both apply here).
+    `validate*` included: mail, HTTP clients, task dispatch, and calls of well-known SDKs
+    (Stripe, boto3, Twilio, SendGrid, Slack, Firebase messaging, OpenAI, Google Cloud:
+    `side-effects`, extended by `extend-side-effects`; LG201's and LG301's settings make
+    one list for both rules).
 
     ## Why is this bad?
     A serializer translates data (HackSoft Django Styleguide, "Serializers"). One that
@@ -44,7 +46,7 @@ class SideEffectInSerializer(Rule):
 
     code = "LG301"
     name = "side-effect-in-serializer"
-    OPTIONS = {"extend-side-effects": (list, [])}
+    OPTIONS = {"side-effects": (list, DEFAULT_SDK_CALLS), "extend-side-effects": (list, [])}
 
     INVALID = [
         Example("""
@@ -75,6 +77,17 @@ class SideEffectInSerializer(Rule):
                 "shop/api/__init__.py": "",
                 "shop/tasks.py": "from celery import shared_task\n\n@shared_task\ndef notify(attrs):\n    pass\n",
             }),
+        Example("""
+            import stripe
+            from rest_framework import serializers
+
+            class CardSerializer(serializers.Serializer):
+                token = serializers.CharField()
+
+                def validate_token(self, value):
+                    stripe.Token.retrieve(value)  # expect
+                    return value
+            """, path="shop/serializers.py"),
     ]
     VALID = [
         Example("""
@@ -94,6 +107,19 @@ class SideEffectInSerializer(Rule):
                 def validate(self, attrs):
                     send_mail("x", "y", None, ["a@example.com"])
             """, path="shop/notifications.py"),
+        Example("""
+            import stripe
+            from rest_framework import serializers
+
+            class CardSerializer(serializers.Serializer):
+                token = serializers.CharField()
+
+                def validate_token(self, value):
+                    stripe.Token.retrieve(value)
+                    return value
+            """, path="shop/serializers.py", files={
+                # `side-effects = []` replaces the SDK list with nothing: a team that accepts them.
+                "pyproject.toml": "[tool.layerguard.lint.LG301]\nside-effects = []\n"}),
     ]
 
     def check_file(self, context: FileContext) -> Iterable[Violation]:

@@ -10,8 +10,11 @@ app are all seen, and a local function called `send_mail` or a list called
 from __future__ import annotations
 
 import ast
+import fnmatch
+import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from layerguard.checkers.base import FileContext
 from layerguard.typemodel.bindings import latest_binding
@@ -38,6 +41,27 @@ HTTP_CALLS = [
     "urllib.request.urlopen", "urllib.request.build_opener", "http.client.HTTPConnection",
     "http.client.HTTPSConnection", "aiohttp.request", "aiohttp.ClientSession", "urllib3.PoolManager",
     "urllib3.request",
+]
+# Well-known SDKs whose calls reach another service: the default of LG201's and LG301's
+# `side-effects` (replace it there; add to it with `extend-side-effects`). fnmatch globs on
+# the resolved name (`*` crosses dots). Where a client object does the calls
+# (`boto3.client("s3").upload_file(...)`), building the client is what is seen, as with
+# `requests.Session()`; calls that stay local (`stripe.Webhook.construct_event`,
+# `messaging.Message(...)`) are not listed.
+DEFAULT_SDK_CALLS = [
+    # Stripe: API operations on its resources (stripe.Charge.create, stripe.checkout.Session.retrieve)
+    "stripe.*.create", "stripe.*.retrieve", "stripe.*.modify", "stripe.*.delete", "stripe.*.list",
+    "stripe.*.search", "stripe.*.cancel", "stripe.*.capture", "stripe.*.confirm", "stripe.*.create_*",
+    "stripe.*.retrieve_*", "stripe.*.list_*", "stripe.*.modify_*", "stripe.*.delete_*", "stripe.StripeClient",
+    # AWS
+    "boto3.client", "boto3.resource", "boto3.Session", "boto3.session.Session",
+    # Twilio, SendGrid, Slack
+    "twilio.rest.Client", "sendgrid.SendGridAPIClient", "sendgrid.sendgrid.SendGridAPIClient", "slack_sdk.*Client",
+    # Firebase Cloud Messaging
+    "firebase_admin.messaging.send*", "firebase_admin.messaging.subscribe_to_topic",
+    "firebase_admin.messaging.unsubscribe_from_topic",
+    # OpenAI, Google Cloud clients
+    "openai.OpenAI", "openai.AsyncOpenAI", "openai.AzureOpenAI", "openai.*.create", "google.cloud.*Client",
 ]
 TASK_DISPATCH = {"delay", "apply_async"}
 CELERY_CANVAS = {"celery.group", "celery.chain", "celery.chord", "celery.signature",
@@ -74,7 +98,7 @@ def _classify(context: FileContext, call: ast.Call, sdk_patterns: list[str]) -> 
             return SideEffect(call, MAIL, display)
         if any(fnmatchcase(qualified, pattern) for pattern in HTTP_CALLS):
             return SideEffect(call, HTTP, display)
-        if any(fnmatchcase(qualified, pattern) for pattern in sdk_patterns):
+        if _matcher(tuple(sdk_patterns))(qualified):
             return SideEffect(call, SDK, display)
         if qualified.endswith(".send_task") and _is_celery_app(qualified.rsplit(".", 1)[0]):
             return SideEffect(call, TASK, display)
@@ -90,6 +114,14 @@ def _classify(context: FileContext, call: ast.Call, sdk_patterns: list[str]) -> 
     if isinstance(func, ast.Call) and _is_canvas(context, func):  # group(...)()
         return SideEffect(call, TASK, f"{_short(func)}()")
     return None
+
+
+@lru_cache(maxsize=16)
+def _matcher(patterns: tuple[str, ...]):
+    """One compiled regex for a list of fnmatch globs (tens of patterns, every call)."""
+    if not patterns:
+        return lambda name: False
+    return re.compile("|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in patterns)).match
 
 
 def _short(node: ast.AST) -> str:
@@ -144,10 +176,15 @@ def _is_celery_app(qualified_receiver: str) -> bool:
 
 
 def sdk_patterns(context: FileContext) -> list[str]:
-    """`extend-side-effects` of LG201 and LG301 together: one list of SDK calls for both layers."""
-    settings = context.settings
-    return sorted({*settings.option("LG201", "extend-side-effects", []),
-                   *settings.option("LG301", "extend-side-effects", [])})
+    """The SDK calls both layers look for: one list for LG201 and LG301.
+
+    `side-effects` (either rule's; both, when both set it) replaces `DEFAULT_SDK_CALLS`,
+    and `extend-side-effects` of either rule adds to whichever list is in force."""
+    options = context.settings.rule_options
+    replaced = [options[code]["side-effects"] for code in ("LG201", "LG301") if "side-effects" in options.get(code, {})]
+    base = {pattern for patterns in replaced for pattern in patterns} if replaced else set(DEFAULT_SDK_CALLS)
+    extended = {pattern for code in ("LG201", "LG301") for pattern in options.get(code, {}).get("extend-side-effects", [])}
+    return sorted(base | extended)
 
 
 def side_effects_in(context: FileContext, layer: str, code: str):
