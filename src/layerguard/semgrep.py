@@ -25,7 +25,18 @@ from pathlib import Path
 
 import yaml
 
-RULES_DIR = Path(__file__).parent / "rules"
+
+def _rules_dir() -> Path:
+    """Where the YAML rules are: inside the installed package (the wheel ships the
+    repository's top-level rules/ as layerguard/rules/), else in the source checkout
+    this module was loaded from (an editable install)."""
+    packaged = Path(__file__).parent / "rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+RULES_DIR = _rules_dir()
 DEFAULT_TIMEOUT_SECONDS = float(os.environ.get("LAYERGUARD_SEMGREP_TIMEOUT", "600"))
 
 
