@@ -8,7 +8,8 @@ as written (`models.ForeignKey`, `.models`); the project model resolves them.
 so libcst is only used for the rare file `ast` cannot read because it uses syntax
 newer than the running Python (3.12 generics under 3.11): libcst removes the type
 parameters and `ast` reads the result, keeping one extractor for every file. Likewise for 3.12
-f-strings that reuse their quotes: libcst reads them, and they are blanked for `ast`.
+f-strings that reuse their quotes (blanked for `ast`) and 3.14's unparenthesized
+`except A, B:` (given its parentheses).
 """
 
 from __future__ import annotations
@@ -154,6 +155,15 @@ def _without_new_syntax(source: bytes) -> str:
 
         def leave_TypeAlias(self, original, updated):
             return libcst.Assign(targets=[libcst.AssignTarget(updated.name)], value=updated.value)
+
+        def leave_ExceptHandler(self, original, updated):
+            # 3.14's `except A, B:` (PEP 758) is `except (A, B):` to older parsers.
+            if isinstance(updated.type, libcst.Tuple) and not updated.type.lpar:
+                return updated.with_changes(type=updated.type.with_changes(
+                    lpar=[libcst.LeftParen()], rpar=[libcst.RightParen()]))
+            return updated
+
+        leave_ExceptStarHandler = leave_ExceptHandler
 
         def leave_FormattedString(self, original, updated):
             # 3.12 f-strings (nested same quotes) become a plain string with the same
