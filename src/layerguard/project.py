@@ -70,6 +70,9 @@ VIEW_DECORATORS = {
     "django.contrib.admin.views.decorators.staff_member_required",
 }
 VIEW_DECORATOR_PREFIXES = ("django.views.decorators.",)
+# What a module of function views imports to answer with a response.
+HTTP_PACKAGES = ("django.http", "django.shortcuts", "django.template.response", "django.views", "rest_framework",
+                 "ninja")
 SERIALIZER_BASE_PREFIXES = ("rest_framework.serializers.",)
 ADMIN_BASE_PREFIXES = ("django.contrib.admin.", "django.contrib.gis.admin.")
 FORM_BASE_PREFIXES = ("django.forms.",)
@@ -136,7 +139,36 @@ class ProjectModel:
         return self._selector.matches(path)
 
     def is_view_module(self, path: str) -> bool:
-        return self._view.matches(path)
+        """A module named like one (`view-modules`) that holds a view.
+
+        The name alone is a hint, as for settings: django-cms's `cms/api.py` is its Python
+        API (`create_page(title, template, language)`), and a `views/renderers.py` holds
+        DRF renderers. A view is a view class, a view-decorated function, or a function
+        whose first parameter is `request` in a module that imports the HTTP layer
+        (`django.http`, `django.shortcuts`, DRF...: a view answers with a response; cms's
+        `can_change_page(request)` is a helper). Once a module holds a view, everything in
+        it is view code (the SPEC's rule), helpers included."""
+        if not self._view.matches(path):
+            return False
+        cache = self.__dict__.setdefault("_view_module_cache", {})
+        if path not in cache:
+            cache[path] = self._holds_a_view(path)
+        return cache[path]
+
+    def _holds_a_view(self, path: str) -> bool:
+        facts = self.facts_by_path[path]
+        module = self.modules_by_path[path]
+        if self.modules_by_name.get(module.name) is not module:
+            # Its dotted name is another file's (taiga's importers/jira/ has no __init__.py, so
+            # its api.py is "api"): its classes cannot be resolved by name, trust the name.
+            return True
+        if any(f.decorators and self.is_view_function(path, f) for f in facts.functions):
+            return True
+        if any(cls.bases and self.is_view_class(self.class_qualname(path, cls)) for cls in facts.classes):
+            return True
+        takes_requests = any([name for name, _ in f.params if name not in ("self", "cls")][:1] == ["request"]
+                             for f in facts.functions)
+        return takes_requests and any((i.module or "").startswith(HTTP_PACKAGES) for i in facts.imports if not i.level)
 
     def is_exempt(self, path: str) -> bool:
         """Migrations, tests and test support, settings: by path and by what they are (exemptions.py)."""

@@ -92,6 +92,14 @@ class TransactionInView(Rule):
                     with open("audit.log"), locked():  # expect
                         return None
             """),
+        Example("""
+            from django.db import transaction
+            from django.http import JsonResponse
+
+            def order_close(request, pk):
+                with transaction.atomic():  # expect
+                    return JsonResponse({"closed": pk})
+            """, path="shop/api.py"),
     ]
     VALID = [
         Example("""
@@ -119,6 +127,18 @@ class TransactionInView(Rule):
                 with transaction.atomic():
                     return Order.objects.select_for_update().get(pk=order_id)
             """, path="shop/services.py"),
+        Example("""
+            from django.db import transaction
+            from shop.models import Order
+
+            # A package's Python API (django-cms's cms/api.py), not a web API: no view in it.
+            @transaction.atomic
+            def create_order(total, paid=False):
+                return Order.objects.create(total=total, paid=paid)
+
+            def can_change_order(request):
+                return request.user.is_staff
+            """, path="shop/api.py"),
     ]
 
     def check_match(self, match: SemgrepMatch, rule: SemgrepRule, context: FileContext) -> Violation | None:
