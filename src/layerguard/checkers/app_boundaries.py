@@ -27,12 +27,16 @@ class CrossAppReference:
     target_app: str
     description: str  # what it is, for messages
     # Relation fields only: where the field is declared ("Audited.created_by"), the concrete
-    # model inheriting it ("" when declared on the model itself), what it is ("is a
-    # ForeignKey to shop.Order") and the target model's qualified name.
+    # model inheriting it ("" when declared on the model itself), the field's type
+    # ("ForeignKey") and the target model's qualified name.
     declared: str = ""
     inherited_by: str = ""
-    relation: str = ""
+    field_type: str = ""
     target: str = ""
+
+    @property
+    def target_label(self) -> str:
+        return f"{self.target_app}.{self.target.rsplit('.', 1)[-1]}"
 
 
 def allowed_apps(settings, code: str) -> set[str]:
@@ -79,8 +83,8 @@ def relation_references(project: ProjectModel) -> list[CrossAppReference]:
                     description = f"{declared}{f' (inherited by {info.name})' if inherited else ''} {relation}"
                     found.append(CrossAppReference(kind, defining_module.path, field.line, field.column,
                                                    field.end_line, field.end_column, info.app, target_app,
-                                                   description, declared, info.name if inherited else "", relation,
-                                                   target))
+                                                   description, declared, info.name if inherited else "",
+                                                   field_type, target))
     memo["relation_references"] = found
     return found
 

@@ -35,7 +35,8 @@ class CrossAppForeignKey(Rule):
     statically from the settings modules, else `auth.User`. A field declared on an
     abstract base model or mixin counts for every concrete model that inherits it, for
     that model's app, and is one violation where the field is written, naming every
-    concrete model that inherits it across the boundary. Django's `auth`, `contenttypes`
+    concrete model that inherits it across the boundary; an M2M whose target and
+    `through=` model are both in other apps is one violation too, naming both. Django's `auth`, `contenttypes`
     and `sites` are allowed by default; `allow` replaces that list. Allowing `auth` allows
     the user model wherever `AUTH_USER_MODEL` puts it (a custom `accounts.User`): Django
     asks every app to point at `settings.AUTH_USER_MODEL`, and only that model of its app
@@ -158,24 +159,35 @@ class CrossAppForeignKey(Rule):
     def check_file(self, context: FileContext) -> Iterable[Violation]:
         allowed = allowed_apps(context.settings, self.code)
         user_model = context.project.user_model
-        # A field on an abstract base is one violation, naming every concrete model
-        # that inherits it: one line of code, one thing to change.
+        # One field, one violation: a field on an abstract base names every concrete model
+        # that inherits it, and an M2M whose `through=` model is in another app too says both.
         grouped: dict[tuple, list[CrossAppReference]] = {}
         for reference in relation_references(context.project):
             if reference.path != context.path or reference.target_app in allowed:
                 continue
             if reference.target == user_model and "auth" in allowed:
                 continue  # settings.AUTH_USER_MODEL, wherever it lives, is what `auth` allows
-            key = (reference.line, reference.column, reference.kind, reference.declared, reference.relation)
-            grouped.setdefault(key, []).append(reference)
+            grouped.setdefault((reference.line, reference.column, reference.declared), []).append(reference)
         for references in grouped.values():
             first = references[0]
             inheritors = sorted({r.inherited_by for r in references if r.inherited_by})
             inherited = f" (inherited by {', '.join(inheritors)})" if inheritors else ""
+            targets = _labels(r for r in references if r.kind == "field")
+            through = _labels(r for r in references if r.kind == "through")
+            if targets:
+                relation = f"is a {first.field_type} to {targets}" + (f" through {through}" if through else "")
+            else:
+                relation = f"goes through {through}"
             sources = ", ".join(sorted({r.source_app for r in references}))
+            target_apps = ", ".join(sorted({r.target_app for r in references}))
+            plural = "models" if len({r.target for r in references}) > 1 else "a model"
             span = Span(first.line, first.column - 1, first.end_line, first.end_column - 1)
             yield context.violation(
                 self.code, span,
-                f"{first.declared}{inherited} {first.relation}, a model of another app ({sources} -> "
-                f"{first.target_app}); store its id and go through {first.target_app}'s services or selectors",
+                f"{first.declared}{inherited} {relation}, {plural} of another app ({sources} -> {target_apps}); "
+                f"store its id and go through {target_apps}'s services or selectors",
             )
+
+
+def _labels(references) -> str:
+    return ", ".join(sorted({reference.target_label for reference in references}))
