@@ -190,7 +190,32 @@ def extract_facts(source: bytes) -> ModuleFacts:
     facts.statement_spans.sort()
     if b"DJANGO_SETTINGS_MODULE" in source:  # a full walk only in the few files that can name one
         facts.names_settings_modules = _named_settings_modules(tree)
+    if b"TYPE_CHECKING" in source:
+        _mark_type_checking_imports(tree, facts.imports)
     return facts
+
+
+def _mark_type_checking_imports(tree: ast.Module, imports: list[ImportFact]) -> None:
+    """Imports in the body of `if TYPE_CHECKING:` (`typing.TYPE_CHECKING`, `t.TYPE_CHECKING`
+    after `import typing as t`, `TC` after `from typing import TYPE_CHECKING as TC`)."""
+    flags, typing_modules = {"TYPE_CHECKING"}, {"typing", "typing_extensions"}
+    for fact in imports:
+        if fact.names is None and fact.module in typing_modules:
+            typing_modules.add(fact.asname or fact.module)
+        elif fact.module in ("typing", "typing_extensions") and not fact.level:
+            flags.update(asname or name for name, asname in fact.names or () if name == "TYPE_CHECKING")
+
+    def is_flag(test: ast.expr) -> bool:
+        if isinstance(test, ast.Name):
+            return test.id in flags
+        return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING" \
+            and isinstance(test.value, ast.Name) and test.value.id in typing_modules
+
+    spans = [(first.lineno, node.body[-1].end_lineno or first.lineno)
+             for node in ast.walk(tree) if isinstance(node, ast.If) and is_flag(node.test)
+             for first in node.body[:1]]  # the body only: `else:` runs
+    for fact in imports:
+        fact.type_checking = any(start <= fact.line <= end for start, end in spans)
 
 
 def _named_settings_modules(tree: ast.Module) -> list[str]:
@@ -222,11 +247,6 @@ class _FactCollector(ast.NodeVisitor):
         self._scope: list[str] = []  # qualname parts
         self._class_stack: list[ClassFact | None] = []  # None marks a function scope
         self._function_depth = 0
-        self._type_checking_depth = 0
-        # Names that mean `typing.TYPE_CHECKING` here: the flag itself (as imported or
-        # aliased) and the modules it can be read from (`import typing as t`).
-        self._type_checking_names = {"TYPE_CHECKING"}
-        self._typing_modules = {"typing", "typing_extensions"}
 
     def generic_visit(self, node: ast.AST) -> None:
         if isinstance(node, ast.stmt):
@@ -266,12 +286,9 @@ class _FactCollector(ast.NodeVisitor):
     def visit_Import(self, node: ast.Import) -> None:
         self._record_span(node)
         for alias in node.names:
-            if alias.name in ("typing", "typing_extensions"):
-                self._typing_modules.add(alias.asname or alias.name)
             self.facts.imports.append(
                 ImportFact(node.lineno, node.end_lineno or node.lineno, node.col_offset + 1, alias.name, 0,
-                           None, alias.asname, in_function=self._function_depth > 0,
-                           type_checking=self._type_checking_depth > 0)
+                           None, alias.asname, in_function=self._function_depth > 0)
             )
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
@@ -279,32 +296,10 @@ class _FactCollector(ast.NodeVisitor):
         names = [(alias.name, alias.asname) for alias in node.names if alias.name != "*"]
         if any(alias.name == "*" for alias in node.names):
             self.facts.star_imports.append((node.module or "", node.level or 0))
-        if node.module in ("typing", "typing_extensions") and not node.level:
-            self._type_checking_names.update(asname or name for name, asname in names if name == "TYPE_CHECKING")
         self.facts.imports.append(
             ImportFact(node.lineno, node.end_lineno or node.lineno, node.col_offset + 1, node.module or "",
-                       node.level or 0, names, in_function=self._function_depth > 0,
-                       type_checking=self._type_checking_depth > 0)
+                       node.level or 0, names, in_function=self._function_depth > 0)
         )
-
-    def visit_If(self, node: ast.If) -> None:
-        self._record_span(node)
-        if self._visits_expressions():
-            self.visit(node.test)
-        guarded = self._is_type_checking(node.test)
-        self._type_checking_depth += guarded
-        for statement in node.body:
-            self.visit(statement)
-        self._type_checking_depth -= guarded
-        for statement in node.orelse:  # the `else:` of `if TYPE_CHECKING:` runs
-            self.visit(statement)
-
-    def _is_type_checking(self, test: ast.expr) -> bool:
-        """`TYPE_CHECKING`, `typing.TYPE_CHECKING`, `t.TYPE_CHECKING`, `TC` (imported as TC)."""
-        if isinstance(test, ast.Name):
-            return test.id in self._type_checking_names
-        return (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-                and isinstance(test.value, ast.Name) and test.value.id in self._typing_modules)
 
     # module-level aliases ---------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
