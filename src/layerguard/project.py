@@ -70,6 +70,8 @@ VIEW_DECORATORS = {
     "django.contrib.admin.views.decorators.staff_member_required",
 }
 VIEW_DECORATOR_PREFIXES = ("django.views.decorators.",)
+# View-module names that may also mean a package's Python API: a view module only with a view in it.
+AMBIGUOUS_VIEW_MODULE_NAMES = {"api.py", "apis.py"}
 # What a module of function views imports to answer with a response.
 HTTP_PACKAGES = ("django.http", "django.shortcuts", "django.template.response", "django.views", "rest_framework",
                  "ninja")
@@ -139,17 +141,20 @@ class ProjectModel:
         return self._selector.matches(path)
 
     def is_view_module(self, path: str) -> bool:
-        """A module named like one (`view-modules`) that holds a view.
+        """A module named like one (`view-modules`); an `api.py` or `apis.py` only when it
+        holds a view.
 
-        The name alone is a hint, as for settings: django-cms's `cms/api.py` is its Python
-        API (`create_page(title, template, language)`), and a `views/renderers.py` holds
-        DRF renderers. A view is a view class, a view-decorated function, or a function
-        whose first parameter is `request` in a module that imports the HTTP layer
-        (`django.http`, `django.shortcuts`, DRF...: a view answers with a response; cms's
-        `can_change_page(request)` is a helper). Once a module holds a view, everything in
-        it is view code (the SPEC's rule), helpers included."""
+        Those two names are ambiguous: django-cms's `cms/api.py` is its Python API
+        (`create_page(title, template, language)`), not a web API. There a view is a view
+        class, a view-decorated function, or a function whose first parameter is
+        `request` in a module that imports the HTTP layer (`django.http`,
+        `django.shortcuts`, DRF...: a view answers with a response; cms's
+        `can_change_page(request)` is a helper). Once a module is a view module,
+        everything in it is view code (the SPEC's rule), helpers included."""
         if not self._view.matches(path):
             return False
+        if PurePosixPath(path).name not in AMBIGUOUS_VIEW_MODULE_NAMES:
+            return True
         cache = self.__dict__.setdefault("_view_module_cache", {})
         if path not in cache:
             cache[path] = self._holds_a_view(path)
