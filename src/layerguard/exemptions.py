@@ -17,7 +17,8 @@ So a module is a **settings module** when
    defaults).
 A module is **test support** when it matches `exempt-modules` (tests/, test.py,
 conftest.py, factories...) or defines a `TestCase` subclass (unittest, Django, DRF,
-any `...TestCase`), a pytest fixture, or a factory_boy factory.
+any `...TestCase`, through a project base whose name says Test, Case or Factory), a
+pytest fixture, or a factory_boy factory.
 
 Everything here is read from the facts and the project model's one resolver; the
 project model owns one `Exemptions` and answers `is_exempt` through it.
@@ -46,6 +47,7 @@ CORE_SETTINGS = frozenset({
 })
 TEST_BASE_PREFIXES = ("unittest.", "django.test.", "rest_framework.test.", "django.contrib.staticfiles.testing.")
 PYTEST_FIXTURES = {"pytest.fixture", "pytest_asyncio.fixture"}
+TEST_BASE_WORDS = ("Test", "Case", "Factory")
 
 
 def _is_external_test_case(qualified: str) -> bool:
@@ -110,13 +112,15 @@ class Exemptions:
         project = self.project
         module = project.modules_by_path[path]
         for cls in module.facts.classes:
-            if not cls.bases:
+            # Resolving every class's ancestry is the expensive part; test cases and
+            # factories are named so (`BaseTestCase`, `APITestCase`, `OrderFactory`).
+            if not any(word in base for base in cls.bases for word in TEST_BASE_WORDS):
                 continue
             qualified = f"{module.name}.{cls.qualname}"
             if project.inherits_from(qualified, "test case", _is_external_test_case) \
                     or project.inherits_from(qualified, "factory", _is_external_factory):
                 return True
         return any(
-            decorator and project.resolve(module, decorator) in PYTEST_FIXTURES
+            "fixture" in decorator and project.resolve(module, decorator) in PYTEST_FIXTURES
             for function in module.facts.functions for decorator in function.decorators
         )

@@ -211,9 +211,18 @@ def _mark_type_checking_imports(tree: ast.Module, imports: list[ImportFact]) -> 
         return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING" \
             and isinstance(test.value, ast.Name) and test.value.id in typing_modules
 
-    spans = [(first.lineno, node.body[-1].end_lineno or first.lineno)
-             for node in ast.walk(tree) if isinstance(node, ast.If) and is_flag(node.test)
-             for first in node.body[:1]]  # the body only: `else:` runs
+    spans = []
+    # Module level and the blocks nested there (if/try/with), not function bodies: where
+    # TYPE_CHECKING blocks live, without walking every expression of the file.
+    pending = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.If) and is_flag(node.test) and node.body:
+            spans.append((node.body[0].lineno, node.body[-1].end_lineno or node.body[0].lineno))
+        for name in ("body", "orelse", "finalbody", "handlers"):
+            children = getattr(node, name, None)
+            if isinstance(children, list) and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                pending.extend(child for child in children if isinstance(child, (ast.stmt, ast.ExceptHandler)))
     for fact in imports:
         fact.type_checking = any(start <= fact.line <= end for start, end in spans)
 
