@@ -6,15 +6,18 @@ as written (`models.ForeignKey`, `.models`); the project model resolves them.
 
 `ast` is 12x cheaper than libcst on real projects (netbox: 1.3 s against 16.6 s),
 so libcst is only used for the rare file `ast` cannot read because it uses syntax
-newer than the running Python (3.12 generics under 3.11): libcst removes the type
-parameters and `ast` reads the result, keeping one extractor for every file. Likewise for 3.12
-f-strings that reuse their quotes: libcst reads them, and they are blanked for `ast`.
+newer than the running Python (3.12 generics under 3.11, 3.14's `except A, B:`):
+lowering.py rewrites those constructs in place and `ast` reads the result, keeping one
+extractor for every file and every line where it was.
 """
 
 from __future__ import annotations
 
 import ast
 import bisect
+import functools
+import os
+import warnings
 from dataclasses import dataclass, field
 
 RELATION_FIELDS = {"ForeignKey": "fk", "OneToOneField": "o2o", "ManyToManyField": "m2m",
@@ -81,6 +84,7 @@ class FunctionFact:
 @dataclass
 class ModuleFacts:
     parse_error: str | None = None
+    unreadable: bool = False  # parse_error is why the file could not be read at all
     error_line: int = 1
     error_column: int = 1
     imports: list[ImportFact] = field(default_factory=list)
@@ -122,45 +126,63 @@ def dotted_name(node: ast.AST) -> str | None:
     return None
 
 
+# A file libcst takes longer than this to read is an LG900 naming the limit.
+PARSE_TIMEOUT_SECONDS = float(os.environ.get("LAYERGUARD_PARSE_TIMEOUT", "30"))
+# The bytes that stand for a file that could not be read (see unreadable_source).
+_UNREADABLE = b"\x00layerguard: could not read this file: "
+
+
 def parse_python(source: bytes) -> ast.Module:
-    """`ast.parse`, falling back to libcst for syntax newer than this Python.
+    """`ast.parse`, falling back to libcst and lowering.py for syntax newer than this Python.
 
-    Raises SyntaxError (or ValueError for NUL bytes) when neither can read it.
+    Raises SyntaxError (or ValueError for NUL bytes) when no Python version reads it.
     """
-    try:
-        return ast.parse(source)
-    except SyntaxError as original:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarnings (invalid escapes) are the checked code's, not ours
         try:
-            return ast.parse(_without_new_syntax(source))
-        except Exception:
-            raise original from None
+            return ast.parse(source)
+        except SyntaxError as original:
+            lowered = _lowered(source, original)
+            try:
+                return ast.parse(lowered)
+            except (SyntaxError, ValueError):
+                raise original from None
 
 
-def _without_new_syntax(source: bytes) -> str:
-    import libcst
+@functools.lru_cache(maxsize=32)  # facts and rules both parse a file: lower it once
+def _lowered_text(source: bytes) -> str:
+    from layerguard.lowering import lower_isolated
 
-    module = libcst.parse_module(source)
+    return lower_isolated(source, deadline_seconds=PARSE_TIMEOUT_SECONDS).text
 
-    class StripTypeParameters(libcst.CSTTransformer):
-        def leave_FunctionDef(self, original, updated):
-            return updated.with_changes(type_parameters=None)
 
-        def leave_ClassDef(self, original, updated):
-            return updated.with_changes(type_parameters=None)
+def _lowered(source: bytes, original: SyntaxError) -> str:
+    from layerguard.lowering import LoweringError, refused_by_every_python
 
-        def leave_TypeAlias(self, original, updated):
-            return libcst.Assign(targets=[libcst.AssignTarget(updated.name)], value=updated.value)
+    if refused_by_every_python(original) or b"\x00" in source:
+        raise original
+    try:
+        return _lowered_text(source)
+    except LoweringError as error:
+        if not error.refused:  # libcst crashed or timed out: say so, the limit may be the cause
+            message = f"{original.msg}; libcst, which reads newer Python, {error.message}"
+            raise SyntaxError(message, (None, original.lineno, original.offset, None)) from None
+        raise original from None
 
-        def leave_FormattedString(self, original, updated):
-            # 3.12 f-strings (nested same quotes) become a plain string with the same
-            # number of lines, so every other node keeps its line.
-            newlines = module.code_for_node(original).count("\n")
-            return libcst.SimpleString('"""' + "\n" * newlines + '"""' if newlines else '""')
 
-    return module.visit(StripTypeParameters()).code
+def unreadable_source(reason: str) -> bytes:
+    """What stands for the bytes of a file that could not be read: extract_facts turns it
+    into an LG900 naming the reason, and, a function of the reason alone, it caches."""
+    return _UNREADABLE + reason.encode("utf-8", "backslashreplace")
+
+
+def is_unreadable(source: bytes) -> bool:
+    return source.startswith(_UNREADABLE)
 
 
 def extract_facts(source: bytes) -> ModuleFacts:
+    if is_unreadable(source):
+        return ModuleFacts(parse_error=source[len(_UNREADABLE):].decode("utf-8", "replace"), unreadable=True)
     try:
         tree = parse_python(source)
     except SyntaxError as error:
@@ -168,7 +190,7 @@ def extract_facts(source: bytes) -> ModuleFacts:
         return ModuleFacts(parse_error=message, error_line=error.lineno or 1, error_column=error.offset or 1)
     except (ValueError, UnicodeDecodeError) as error:  # NUL bytes, undecodable source
         return ModuleFacts(parse_error=str(error))
-    except RecursionError:
+    except (RecursionError, MemoryError):
         return ModuleFacts(parse_error="too deeply nested to parse")
     collector = _FactCollector()
     collector.visit(tree)
@@ -426,6 +448,7 @@ def signature(facts: ModuleFacts) -> str:
 
     public = (
         facts.parse_error,
+        facts.unreadable,
         [(i.module, i.level, i.names, i.asname, i.in_function) for i in facts.imports],
         facts.star_imports,
         sorted(facts.aliases.items()),
