@@ -101,8 +101,10 @@ def refused_by_every_python(error: SyntaxError) -> bool:
     return any(limit in (error.msg or "") for limit in _LIMITS_OF_EVERY_PYTHON)
 
 
-def lower(source: bytes | str, target: tuple[int, int] = RUNNING) -> Lowered:
+def lower(source: bytes | str, target: tuple[int, int] = RUNNING, for_semgrep: bool = False) -> Lowered:
     """The source with every construct newer than `target` rewritten (see the table).
+    `for_semgrep` also rewrites what semgrep's parser lacks whatever the version: a
+    mapping pattern's `**rest` (`case {"a": 1, **rest}:`, Python 3.10).
 
     Raises LoweringError when libcst cannot parse it either: no Python version reads it.
     """
@@ -114,7 +116,7 @@ def lower(source: bytes | str, target: tuple[int, int] = RUNNING) -> Lowered:
         raise LoweringError(f"found it too deeply nested ({type(error).__name__})") from None
     except Exception as error:  # libcst's own checks (CSTLogicError on concatenated t-strings)
         raise LoweringError(f"failed ({type(error).__name__}: {error})") from None
-    lowered = _Editor(module, target).run()
+    lowered = _Editor(module, target, for_semgrep).run()
     original = source.decode(module.encoding, "replace").lstrip("\ufeff") if isinstance(source, bytes) else source
     lowered.exact = module.code == original
     return lowered
@@ -189,9 +191,10 @@ def lower_isolated(source: bytes, target: tuple[int, int] = RUNNING, deadline_se
 class _Editor:
     """Collects same-length replacements on the module's text, then applies them."""
 
-    def __init__(self, module, target: tuple[int, int]):
+    def __init__(self, module, target: tuple[int, int], for_semgrep: bool = False):
         self.module = module
         self.target = target
+        self.for_semgrep = for_semgrep
         self.code: str = module.code
         self.line_starts = [0] + [match.end() for match in _NEWLINE.finditer(self.code)]
         self.replacements: dict[int, str] = {}  # str index -> replacement text
@@ -338,6 +341,22 @@ class _Finder(libcst.CSTVisitor):
                 last = position == len(types.elements) - 1
                 editor.put(comma, " " if last else "|")
         editor.note("PEP 758 except without parentheses")
+
+    # semgrep's own gaps ------------------------------------------------------------
+    def visit_MatchMapping(self, node) -> None:
+        if not self.editor.for_semgrep or node.rest is None:
+            return
+        editor = self.editor
+        rest_start, rest_end = editor.span(node.rest)
+        stars = editor.code.rindex("**", 0, rest_start)
+        start = stars
+        if node.elements and isinstance(node.elements[-1].comma, libcst.Comma):
+            start, _ = editor.span(node.elements[-1].comma)
+        end = rest_end
+        if isinstance(node.trailing_comma, libcst.Comma):
+            _, end = editor.span(node.trailing_comma)
+        editor.blank(start, end)
+        editor.note("mapping pattern **rest (semgrep)")
 
     # PEP 646 ---------------------------------------------------------------------
     def visit_Annotation(self, node) -> None:

@@ -33,8 +33,8 @@ RULES_DIR = Path(__file__).parent / "rules"
 DEFAULT_TIMEOUT_SECONDS = float(os.environ.get("LAYERGUARD_SEMGREP_TIMEOUT", "600"))
 FILE_TIMEOUT_SECONDS = float(os.environ.get("LAYERGUARD_SEMGREP_FILE_TIMEOUT", "30"))
 MAX_TARGET_BYTES = int(os.environ.get("LAYERGUARD_SEMGREP_MAX_BYTES", "2000000"))
-# The newest Python grammar semgrep reads in full (measured on semgrep 1.185: PEP 695
-# and PEP 701 parse, PEP 696 defaults and PEP 750 t-strings do not).
+# The newest Python grammar semgrep reads in full (measured on semgrep 1.185: PEP 695,
+# 701 and 758 parse; PEP 696 defaults, PEP 750 t-strings and 3.10's `case {**rest}` do not).
 SEMGREP_GRAMMAR = (3, 12)
 
 
@@ -156,7 +156,7 @@ class RunningSemgrep:
         lowered = {}
         for path in retry:
             try:
-                result = lower(self._sources[path], SEMGREP_GRAMMAR)
+                result = lower(self._sources[path], SEMGREP_GRAMMAR, for_semgrep=True)
             except (LoweringError, RecursionError):
                 continue
             if result.changed:
