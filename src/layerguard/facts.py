@@ -16,7 +16,6 @@ from __future__ import annotations
 import ast
 import bisect
 import functools
-import os
 import warnings
 from dataclasses import dataclass, field
 
@@ -126,8 +125,6 @@ def dotted_name(node: ast.AST) -> str | None:
     return None
 
 
-# A file libcst takes longer than this to read is an LG900 naming the limit.
-PARSE_TIMEOUT_SECONDS = float(os.environ.get("LAYERGUARD_PARSE_TIMEOUT", "30"))
 # The bytes that stand for a file that could not be read (see unreadable_source).
 _UNREADABLE = b"\x00layerguard: could not read this file: "
 
@@ -153,7 +150,7 @@ def parse_python(source: bytes) -> ast.Module:
 def _lowered_text(source: bytes) -> str:
     from layerguard.lowering import lower_isolated
 
-    return lower_isolated(source, deadline_seconds=PARSE_TIMEOUT_SECONDS).text
+    return lower_isolated(source).text
 
 
 def _lowered(source: bytes, original: SyntaxError) -> str:

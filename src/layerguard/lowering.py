@@ -47,6 +47,8 @@ import libcst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 RUNNING = sys.version_info[:2]
+# A file libcst takes longer than this to read is an LG900 naming the limit.
+PARSE_TIMEOUT_SECONDS = float(os.environ.get("LAYERGUARD_PARSE_TIMEOUT", "30"))
 # The oldest Python layerguard supports: lowering for semgrep goes down to it.
 OLDEST = (3, 10)
 # ast's own limits, the same in every CPython: no Python reads such a file, so libcst
@@ -122,11 +124,12 @@ def lower(source: bytes | str, target: tuple[int, int] = RUNNING, for_semgrep: b
     return lowered
 
 
-def lower_isolated(source: bytes, target: tuple[int, int] = RUNNING, deadline_seconds: float = 30.0) -> Lowered:
+def lower_isolated(source: bytes, target: tuple[int, int] = RUNNING, for_semgrep: bool = False,
+                   deadline_seconds: float = PARSE_TIMEOUT_SECONDS) -> Lowered:
     """`lower` in a forked child that is killed after `deadline_seconds`; a crash or a
     timeout of libcst is a LoweringError naming it. Without fork (Windows), in-process."""
     if not hasattr(os, "fork"):
-        return lower(source, target)
+        return lower(source, target, for_semgrep)
     libcst.parse_module("")  # loads the native parser once here, not in every child
 
     read_end, write_end = os.pipe()
@@ -139,7 +142,7 @@ def lower_isolated(source: bytes, target: tuple[int, int] = RUNNING, deadline_se
             os.close(read_end)
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
             try:
-                result: object = lower(source, target)
+                result: object = lower(source, target, for_semgrep)
             except LoweringError as error:
                 result = error
             payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)

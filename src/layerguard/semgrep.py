@@ -151,13 +151,13 @@ class RunningSemgrep:
         """semgrep's parser lags behind Python's (PEP 696 defaults, t-strings): the files it
         could not parse are given to it again lowered (lowering.py, offsets kept), and
         their matches replace the partial ones."""
-        from layerguard.lowering import LoweringError, lower
+        from layerguard.lowering import LoweringError, lower_isolated
 
         lowered = {}
         for path in retry:
-            try:
-                result = lower(self._sources[path], SEMGREP_GRAMMAR, for_semgrep=True)
-            except (LoweringError, RecursionError):
+            try:  # isolated: the file may be one that crashes libcst
+                result = lower_isolated(self._sources[path], SEMGREP_GRAMMAR, for_semgrep=True)
+            except LoweringError:
                 continue
             if result.changed:
                 lowered[path] = result
