@@ -111,18 +111,22 @@ class ModuleFacts:
 
 
 def dotted_name(node: ast.AST) -> str | None:
-    """`a.b.c` for names and attribute chains, `f()` for a call of one without arguments."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = dotted_name(node.value)
-        return f"{base}.{node.attr}" if base else None
-    if isinstance(node, ast.Subscript):  # Generic[T], APIView[...]
-        return dotted_name(node.value)
-    if isinstance(node, ast.Call) and not node.args and not node.keywords:
-        base = dotted_name(node.func)
-        return f"{base}()" if base else None
-    return None
+    """`a.b.c` for names and attribute chains, `f()` for a call of one without arguments.
+
+    A loop, not a recursion: a 1,500-link chain is valid Python and must not overflow."""
+    suffixes = []
+    while not isinstance(node, ast.Name):
+        if isinstance(node, ast.Attribute):
+            suffixes.append(f".{node.attr}")
+            node = node.value
+        elif isinstance(node, ast.Subscript):  # Generic[T], APIView[...]
+            node = node.value
+        elif isinstance(node, ast.Call) and not node.args and not node.keywords:
+            suffixes.append("()")
+            node = node.func
+        else:
+            return None
+    return node.id + "".join(reversed(suffixes))
 
 
 # The bytes that stand for a file that could not be read (see unreadable_source).
@@ -190,7 +194,10 @@ def extract_facts(source: bytes) -> ModuleFacts:
     except (RecursionError, MemoryError):
         return ModuleFacts(parse_error="too deeply nested to parse")
     collector = _FactCollector()
-    collector.visit(tree)
+    try:
+        collector.visit(tree)
+    except RecursionError:  # a safety net: the collector's walks are loops where depth is unbounded
+        return ModuleFacts(parse_error="too deeply nested to read")
     facts = collector.facts
     facts.statement_spans.sort()
     return facts
@@ -378,8 +385,15 @@ def annotation_name(node: ast.expr | None) -> str | None:
         return None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value.strip()
-    if isinstance(node, ast.BinOp):  # `Order | None`
-        return annotation_name(node.left) or annotation_name(node.right)
+    if isinstance(node, ast.BinOp):  # `Order | None`: the first operand with a name
+        operands, stack = [], [node]
+        while stack:  # a loop, not a recursion: `A | B | ...` may be long
+            current = stack.pop()
+            if isinstance(current, ast.BinOp):
+                stack += [current.right, current.left]
+            else:
+                operands.append(current)
+        return next((name for name in map(annotation_name, operands) if name), None)
     if isinstance(node, ast.Subscript) and dotted_name(node.value) in ("Optional", "typing.Optional"):
         return annotation_name(node.slice)
     return dotted_name(node)

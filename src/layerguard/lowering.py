@@ -114,6 +114,8 @@ def lower(source: bytes | str, target: tuple[int, int] = RUNNING, for_semgrep: b
         module = libcst.parse_module(source)
     except libcst.ParserSyntaxError as error:
         raise LoweringError(error.message, refused=True) from None
+    except (UnicodeDecodeError, LookupError) as error:  # undecodable bytes, an unknown coding cookie
+        raise LoweringError(f"cannot decode it ({error})", refused=True) from None
     except (RecursionError, MemoryError) as error:
         raise LoweringError(f"found it too deeply nested ({type(error).__name__})") from None
     except Exception as error:  # libcst's own checks (CSTLogicError on concatenated t-strings)
