@@ -25,7 +25,18 @@ from pathlib import Path
 
 import yaml
 
-RULES_DIR = Path(__file__).parent / "rules"
+
+def _rules_dir() -> Path:
+    """Where the YAML rules are: inside the installed package (the wheel ships the
+    repository's top-level rules/ as layerguard/rules/), else in the source checkout
+    this module was loaded from (an editable install)."""
+    packaged = Path(__file__).parent / "rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+RULES_DIR = _rules_dir()
 # The limits (docs/design.md): the whole run; one rule on one file (semgrep's --timeout,
 # default 5 s, too tight for a 2 MB module on a busy CI runner); the largest file given
 # to semgrep (its default is 1 MB; 2 MB of real views take ~12 s). A file past the last
