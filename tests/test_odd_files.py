@@ -31,6 +31,11 @@ def _odd_file_system(project: Path) -> None:
     os.symlink("missing.py", shop / "dangling.py")
     os.symlink("..", shop / "again")  # a directory cycle: shop/again/shop/again/...
     os.symlink("views.py", shop / "linked_views.py")  # the same file under two names
+    outside = project.parent / "outside"  # a file only a link brings into the project
+    outside.mkdir()
+    (outside / "shared_views.py").write_text(WRITE)
+    (project / "linked").mkdir()
+    os.symlink(outside / "shared_views.py", project / "linked" / "views.py")
     os.mkfifo(shop / "pipe.py")
     here = os.getcwd()
     os.chdir(shop)  # a socket path must be short
@@ -82,7 +87,8 @@ def test_every_readable_file_beside_the_odd_ones_is_checked(odd_run):
     result, writes = odd_run
     found = set(result.found("LG101"))
     assert {("LG101", "shop/views.py", 5), ("LG101", "shop/x.py/views.py", 5),
-            ("LG101", "hostile/views/long_chain.py", 5), ("LG101", "hostile/views/deep_chains.py", 8)} <= found
+            ("LG101", "hostile/views/long_chain.py", 5), ("LG101", "hostile/views/deep_chains.py", 8),
+            ("LG101", "linked/views.py", 5)} <= found  # a link to a file outside: checked under its name
     assert {("LG101", path, line) for path, line in writes.items()} <= found
 
 

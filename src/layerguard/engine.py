@@ -138,7 +138,7 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
     if to_check:
         exempt = PathMatcher(settings.exempt_modules)
         running = _start_semgrep(rule_files, [t for t in to_check if not exempt.matches(t)],
-                                 sources, digests, rules_key, cache)
+                                 sources, digests, rules_key, cache, root)
         facts, signatures = _facts(sources, digests, cache, jobs)
         project_key = _key(settings_key, sorted(signatures.items()))
         # With every signature known now, files whose verdicts still hold are reused:
@@ -186,14 +186,14 @@ def _semgrep_rule_files(rules: list[Rule]) -> list[Path]:
     return files
 
 
-def _start_semgrep(rule_files, to_check, sources, digests, rules_key, cache):
+def _start_semgrep(rule_files, to_check, sources, digests, rules_key, cache, root):
     """semgrep over the files whose matches are not cached, started before parsing.
     A file that could not be read has no bytes to give it (it is an LG900 already)."""
     if not rule_files:
         return None
     missing = [p for p in to_check if cache.get_matches(digests[p], rules_key) is None
                and not is_unreadable(sources[p])]
-    return (start_semgrep(rule_files, {p: sources[p] for p in missing}), missing) if missing else None
+    return (start_semgrep(rule_files, {p: sources[p] for p in missing}, root), missing) if missing else None
 
 
 def _matches(running, to_check, digests, rules_key, cache

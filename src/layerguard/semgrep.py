@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -103,7 +104,7 @@ def run_semgrep(rule_files: list[Path], targets: list[str], cwd: Path,
                 timeout: float = DEFAULT_TIMEOUT_SECONDS) -> list[SemgrepMatch]:
     """One semgrep process over `targets` (paths relative to `cwd`) with every rule file."""
     sources = {target: (cwd / target).read_bytes() for target in targets}
-    return start_semgrep(rule_files, sources, timeout).result().matches
+    return start_semgrep(rule_files, sources, cwd, timeout).result().matches
 
 
 @dataclass(frozen=True)
@@ -124,14 +125,15 @@ class SemgrepResult:
 class RunningSemgrep:
     """A semgrep process started in the background, so the caller can work meanwhile.
 
-    semgrep reads a snapshot of the bytes layerguard read (in a temporary directory),
-    not the tree: its offsets are those of the parsed source, a file that vanished or
-    changed meanwhile cannot fail the run, and nothing of the user's is touched.
+    semgrep reads the tree's regular files where they are, and a copy of the bytes
+    layerguard read for anything else (a symlinked file, a lowered copy): a dangling link
+    or a loop never reaches it. Should a file vanish before semgrep starts (its run then
+    fails: `Invalid scanning root`), the run is repeated over copies of every file.
     """
 
-    def __init__(self, rule_files: list[Path], sources: dict[str, bytes], timeout: float):
+    def __init__(self, rule_files: list[Path], sources: dict[str, bytes], root: Path | None, timeout: float):
         self._rule_files, self._timeout = rule_files, timeout
-        self._sources = sources
+        self._sources, self._root = sources, root
         self._started = time.monotonic()
         self._failures: dict[str, SemgrepFailure] = {}
         targets = []
@@ -142,13 +144,19 @@ class RunningSemgrep:
                           f"{MAX_TARGET_BYTES:,} (LAYERGUARD_SEMGREP_MAX_BYTES)")
             else:
                 targets.append(path)
-        self._process = _Process(rule_files, {path: sources[path] for path in targets}) if targets else None
+        self._targets = {path: sources[path] for path in targets}
+        self._process = _Process(rule_files, self._targets, root) if targets else None
 
     def result(self) -> SemgrepResult:
         if self._process is None:
             return SemgrepResult([], dict(self._failures))
-        remaining = max(self._timeout - (time.monotonic() - self._started), 0.1)
-        matches, failures = self._process.outcome(remaining, self._timeout)
+        try:
+            matches, failures = self._process.outcome(self._remaining(), self._timeout)
+        except SemgrepError as error:
+            if "scanning root" not in str(error) or self._root is None:
+                raise
+            matches, failures = _Process(self._rule_files, self._targets, None).outcome(self._remaining(),
+                                                                                       self._timeout)
         retry = {path: failure for path, failure in failures.items() if failure.parse_error}
         if retry:
             matches, failures = self._with_lowered_copies(matches, failures, retry)
@@ -157,6 +165,9 @@ class RunningSemgrep:
 
     def matches(self) -> list[SemgrepMatch]:
         return self.result().matches
+
+    def _remaining(self) -> float:
+        return max(self._timeout - (time.monotonic() - self._started), 0.1)
 
     def _with_lowered_copies(self, matches, failures, retry):
         """semgrep's parser lags behind Python's (PEP 696 defaults, t-strings): the files it
@@ -175,9 +186,8 @@ class RunningSemgrep:
         if not lowered:
             return matches, failures
         process = _Process(self._rule_files, {path: result.text.encode("utf-8", "surrogateescape")
-                                              for path, result in lowered.items()})
-        remaining = max(self._timeout - (time.monotonic() - self._started), 0.1)
-        again, still = process.outcome(remaining, self._timeout)
+                                              for path, result in lowered.items()}, None)
+        again, still = process.outcome(self._remaining(), self._timeout)
         kept = [match for match in matches if match.path not in lowered]
         for match in again:
             mapping = lowered[match.path]
@@ -195,23 +205,32 @@ class _FileError:
 
 
 class _Process:
-    """One semgrep process over a snapshot of `sources` written to a temporary directory."""
+    """One semgrep process over `sources`: the regular files under `root` in place (as
+    paths relative to it), everything else (or everything, without a root) as copies in
+    a temporary directory, which semgrep is given as absolute paths."""
 
-    def __init__(self, rule_files: list[Path], sources: dict[str, bytes]):
+    def __init__(self, rule_files: list[Path], sources: dict[str, bytes], root: Path | None):
         command = find_semgrep()
         executable, arguments = command[0], command[1:]
         argv0 = "osemgrep" if Path(executable).name == "semgrep-core" else executable
         self._state = tempfile.TemporaryDirectory(prefix="layerguard-semgrep-")
         self.targets = list(sources)
-        snapshot = Path(self._state.name) / "snapshot"
+        self._snapshot = Path(self._state.name) / "snapshot"
+        cwd = root if root is not None else self._snapshot
+        arguments_for_targets = []
         try:
             for path, source in sources.items():
-                target = snapshot / path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(source)
+                if root is not None and _is_plain_file(root / path):
+                    arguments_for_targets.append(path)
+                    continue
+                copy = self._snapshot / path
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                copy.write_bytes(source)
+                arguments_for_targets.append(str(copy) if root is not None else path)
+            self._snapshot.mkdir(exist_ok=True)
         except OSError as error:
             self._state.cleanup()
-            raise SemgrepError(f"could not write semgrep's copy of the files to {snapshot.parent}: "
+            raise SemgrepError(f"could not write semgrep's copy of the files to {self._snapshot.parent}: "
                                f"{error.strerror}") from None
         environment = {
             **os.environ,
@@ -239,9 +258,9 @@ class _Process:
         ]
         for rule_file in rule_files:
             argv += ["--config", str(rule_file)]
-        argv += ["--", *self.targets]
+        argv += ["--", *arguments_for_targets]
         try:
-            self._process = subprocess.Popen(argv, executable=executable, cwd=snapshot, env=environment,
+            self._process = subprocess.Popen(argv, executable=executable, cwd=cwd, env=environment,
                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                              stdin=subprocess.DEVNULL, start_new_session=True)
         except OSError:
@@ -263,19 +282,31 @@ class _Process:
         finally:
             self._state.cleanup()
         completed = subprocess.CompletedProcess(self._process.args, self._process.returncode, stdout, stderr)
-        return _parse_output(completed, self.targets)
+        return _parse_output(completed, self.targets, f"{self._snapshot}{os.sep}")
 
 
-def start_semgrep(rule_files: list[Path], sources: dict[str, bytes],
+def start_semgrep(rule_files: list[Path], sources: dict[str, bytes], root: Path | None = None,
                   timeout: float = DEFAULT_TIMEOUT_SECONDS) -> RunningSemgrep:
     """semgrep over `sources` (root-relative path -> the bytes layerguard read)."""
-    return RunningSemgrep(rule_files if sources else [], sources if rule_files else {}, timeout)
+    return RunningSemgrep(rule_files if sources else [], sources if rule_files else {}, root, timeout)
 
 
-def _parse_output(completed: subprocess.CompletedProcess, targets: list[str]
+def _is_plain_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _parse_output(completed: subprocess.CompletedProcess, targets: list[str], copies: str = ""
                   ) -> tuple[list[SemgrepMatch], dict[str, _FileError]]:
     """Matches, and what went wrong per file: semgrep's `errors` that name a path, and
-    any target missing from `paths.scanned` (skipped without an error)."""
+    any target missing from `paths.scanned` (skipped without an error). Paths of copies
+    (under `copies`) are mapped back to the paths they stand for."""
+
+    def relative(path: str) -> str:
+        return path.removeprefix(copies) if copies and path.startswith(copies) else path.removeprefix("./")
+
     stderr = completed.stderr.decode("utf-8", "replace").strip()
     try:
         output = json.loads(completed.stdout.decode("utf-8", "surrogateescape"))
@@ -291,20 +322,20 @@ def _parse_output(completed: subprocess.CompletedProcess, targets: list[str]
     for error in errors:
         path = error.get("path")
         if path:
-            path = path.removeprefix("./")
+            path = relative(path)
             failures.setdefault(path, _file_error(path, error))
     paths = output.get("paths") or {}
-    scanned = {path.removeprefix("./") for path in paths.get("scanned", [])}
+    scanned = {relative(path) for path in paths.get("scanned", [])}
     for target in targets if "scanned" in paths else ():
         if target not in scanned and target not in failures:
             skipped = next((entry.get("reason") for entry in paths.get("skipped", [])
-                            if str(entry.get("path", "")).removeprefix("./") == target), None)
+                            if relative(str(entry.get("path", ""))) == target), None)
             failures[target] = _FileError(SemgrepFailure(
                 target, f"semgrep did not scan it ({skipped or 'no reason given'})"), parse_error=False)
     matches = [
         SemgrepMatch(
             check_id=result["check_id"].rsplit(".", 1)[-1],
-            path=result["path"].removeprefix("./"),
+            path=relative(result["path"]),
             start_line=result["start"]["line"],
             start_offset=result["start"]["offset"],
             end_line=result["end"]["line"],
