@@ -123,3 +123,27 @@ def test_code_no_python_accepts_is_still_lg900(tmp_path):
     (project / "shop" / "views" / "broken.py").write_text("type X[T = int\n\ndef f(:\n    pass\n")
     result = run_cli("check", "--no-cache", "--format", "json", "shop/views/broken.py", cwd=project)
     assert result.found() == [("LG900", "shop/views/broken.py", 1)]
+
+
+SNIPPETS = {
+    "concatenated f-strings": 'x = ("a" f"{d["k"]}"\n     "b" f"{e}")\n',
+    "nested f-strings": 'x = f"{f"{a["b"]}"} é {c!r:>{w}} {d=}"\n',
+    "comment in an f-string": 'x = f"{\n    a  # the total\n    + b}"\n',
+    "backslash in an f-string": "x = f'{\"\\n\".join(a)}'\n",
+    "CRLF line ends": 'def f[T](\r\n    x: T,\r\n):\r\n    return f"{x["k"]}"\r\n',
+    "non-ASCII inside blanked text": 'x = t"café {y} naïve"\ntype Ünïcode = int\n',
+    "type alias over lines": "type X[\n    T,\n] = list[T]\n",
+    "trailing comma after exception types": "try:\n    pass\nexcept A, B,:\n    pass\n",
+    "t-string in a call": "f(t'{x}', y)\n",
+    "except* with parentheses": "try:\n    pass\nexcept* (A, B):\n    pass\n",
+}
+
+
+@pytest.mark.parametrize("source", SNIPPETS.values(), ids=SNIPPETS.keys())
+def test_a_lowered_snippet_is_read_by_ast_with_its_lines_and_bytes(source):
+    from layerguard.lowering import lower
+
+    lowered = lower(source.encode("utf-8"), (3, 10))
+    ast.parse(lowered.text)
+    assert lowered.text.count("\n") == source.count("\n")
+    assert len(lowered.text.encode("utf-8")) == len(source.encode("utf-8")) + len(lowered.insertions)

@@ -7,17 +7,18 @@ and each newer construct is rewritten *in place*, as a text edit that keeps ever
 line and every UTF-8 byte offset, so the violations found in the lowered text are at
 the user's lines and columns:
 
-| construct (version)                         | becomes                                     |
-|---------------------------------------------|---------------------------------------------|
+| construct (version)                          | becomes                                     |
+|----------------------------------------------|---------------------------------------------|
 | `def f[T](x)`, `class C[T]:` (3.12, PEP 695) | the type parameters blanked: `def f   (x)`  |
-| `type X[T] = v` (3.12, PEP 695)              | `X         = v`                             |
+| `type X[T] = v` (3.12, PEP 695)              | `type;X    = v`                             |
 | type parameter defaults (3.13, PEP 696)      | blanked with their type parameters          |
 | f-strings that reuse quotes, hold `\\` or `#` | a tuple of their expressions, each kept at  |
-| in their expressions (3.12, PEP 701)         | its column: `f"{a["k"]}"` -> `( a["k"]  )`  |
+| in their expressions (3.12, PEP 701)         | its column: `f"{a["k"]}"` -> `(  a["k"] )`  |
 | t-strings (3.14, PEP 750)                    | a tuple of their expressions, the same way  |
-| `except A, B:` / `except* A, B:` (3.14, 758) | `except A| B:`                              |
-| `except*` (3.11, PEP 654)                    | `except `                                   |
+| `except A, B:`, `except* A, B:` (3.14, 758)  | `except A| B:`                              |
+| `except*` (3.11, PEP 654), for 3.10          | `except `                                   |
 | `*args: *Ts`, `x[*Ts]` (3.11, PEP 646)       | the star blanked                            |
+| `case {"a": 1, **rest}:` (semgrep only)      | `case {"a": 1        }:`                    |
 
 Blanked text keeps its newlines; where it spans lines outside brackets (type
 parameters written over several lines), the line ends get a `\\` continuation. Only
@@ -32,7 +33,6 @@ a forked child with a deadline: a crash or a hang is that file's LG900, not the 
 from __future__ import annotations
 
 import ast
-import bisect
 import os
 import pickle
 import re
@@ -49,8 +49,6 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 RUNNING = sys.version_info[:2]
 # A file libcst takes longer than this to read is an LG900 naming the limit.
 PARSE_TIMEOUT_SECONDS = float(os.environ.get("LAYERGUARD_PARSE_TIMEOUT", "30"))
-# The oldest Python layerguard supports: lowering for semgrep goes down to it.
-OLDEST = (3, 10)
 # ast's own limits, the same in every CPython: no Python reads such a file, so libcst
 # is not asked (it would try, slowly or fatally).
 _LIMITS_OF_EVERY_PYTHON = ("too many nested parentheses", "too many levels of indentation",
@@ -306,21 +304,19 @@ class _Finder(libcst.CSTVisitor):
     def visit_TypeAlias(self, node) -> None:
         if self.target >= (3, 12) and not self._type_parameters_too_new(node.type_parameters):
             return
-        if self.target >= (3, 12):  # 3.12 reads `type`; only the defaults are too new
+        if node.type_parameters is not None:
             self._blank_type_parameters(node.type_parameters)
+        if self.target >= (3, 12):  # 3.12 reads `type`; only the defaults were too new
             return
+        # `type X = v` -> `type;X = v`: the name `type` alone, then a plain assignment,
+        # every character where it was.
         editor = self.editor
         start, _ = editor.span(node)
-        value_start, _ = editor.span(node.value)
-        equals = value_start - 1
-        while editor.code[equals] != "=":
-            equals -= 1
-        name_start, name_end = editor.span(node.name)
-        name = editor.code[name_start:name_end]
-        editor.blank(start, equals, continue_lines=True)
-        for offset, character in enumerate(name):
-            editor.replacements[start + offset] = character
-        editor.note("PEP 695 type alias")
+        name_start, _ = editor.span(node.name)
+        blank = next((i for i in range(start + len("type"), name_start) if editor.code[i] in " \t"), None)
+        if blank is not None:
+            editor.put(blank, ";")
+            editor.note("PEP 695 type alias")
 
     # PEP 758 / PEP 654 -----------------------------------------------------------
     def visit_ExceptHandler(self, node) -> None:
