@@ -14,11 +14,8 @@ import hashlib
 import multiprocessing
 import os
 import posixpath
-import signal
-import threading
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,6 +25,7 @@ from layerguard.cache import Cache, content_hash
 from layerguard.checkers import selected_rules
 from layerguard.checkers.base import FileContext, Rule
 from layerguard.config import Settings
+from layerguard.deadline import Expired, time_limit
 from layerguard.discover import (PathMatcher, ReadProblem, Skipped, discover_files, read_source, select_skipped,
                                  select_targets)
 from layerguard.facts import ModuleFacts, extract_with_signature, is_unreadable, unreadable_source
@@ -270,7 +268,7 @@ def _check_file(path: str, source: bytes, project: ProjectModel, settings: Setti
     try:
         # One odd file must not hang or end the run: past the limit, or if a rule fails
         # on it, what was found is kept and the file is an LG900 that says so.
-        with _time_limit(FILE_TIMEOUT_SECONDS):
+        with time_limit(FILE_TIMEOUT_SECONDS):
             for current in rules:
                 if facts.parse_error is not None and current.code != "LG900":
                     continue
@@ -283,7 +281,7 @@ def _check_file(path: str, source: bytes, project: ProjectModel, settings: Setti
                         violation = current.check_match(match, semgrep_rule, context)
                         if violation is not None:
                             found.append(violation)
-    except _FileTimeout:
+    except Expired:
         incomplete = f"its rules took longer than {FILE_TIMEOUT_SECONDS:g} s (LAYERGUARD_FILE_TIMEOUT)"
     except Exception as error:
         if os.environ.get("LAYERGUARD_DEBUG"):
@@ -296,29 +294,6 @@ def _check_file(path: str, source: bytes, project: ProjectModel, settings: Setti
     filtered = apply_suppressions(sorted(set(found), key=Violation.sort_key), {path: source}, {path: facts},
                                   settings.per_file_ignores)
     return filtered.kept, filtered.suppressed, incomplete is None
-
-
-class _FileTimeout(Exception):
-    pass
-
-
-@contextmanager
-def _time_limit(seconds: float):
-    """Raise _FileTimeout in the block after `seconds` (POSIX main thread; workers are processes)."""
-    if seconds <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum, frame):
-        raise _FileTimeout()
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _display_skipped(display, path: str) -> str:
