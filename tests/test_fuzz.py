@@ -76,6 +76,7 @@ DJANGO_PRELUDE = ("from django.db import models, transaction\nfrom rest_framewor
 MODULES = ("shop/views.py", "shop/serializers.py", "shop/models.py", "shop/services.py")
 
 
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # hypothesmith compiles what it generates
 @_fuzz_settings(short_examples=6)
 @given(st.tuples(*(hypothesmith.from_grammar() for _ in MODULES)))
 def test_generated_python_as_view_serializer_model_and_service_is_read(sources):
