@@ -40,11 +40,13 @@ class CliResult:
         ]
 
 
-def run_cli(*args: str | Path, cwd: Path) -> CliResult:
-    """The real `layerguard` command in a subprocess, as a user runs it."""
-    environment = {**os.environ, "NO_COLOR": "1"}
+def run_cli(*args: str | Path, cwd: Path, env: dict[str, str] | None = None,
+            prefix: tuple[str, ...] = ()) -> CliResult:
+    """The real `layerguard` command in a subprocess, as a user runs it (`prefix`: a
+    command that runs it, such as `unshare -rn`; `env`: variables added)."""
+    environment = {**os.environ, "NO_COLOR": "1", **(env or {})}
     completed = subprocess.run(
-        [sys.executable, "-m", "layerguard", *map(str, args)],
+        [*prefix, sys.executable, "-m", "layerguard", *map(str, args)],
         cwd=cwd, capture_output=True, text=True, env=environment, timeout=300,
     )
     return CliResult(completed.returncode, completed.stdout, completed.stderr)

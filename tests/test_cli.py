@@ -41,7 +41,9 @@ def test_json_output_has_the_spec_shape(scaffold):
         "app": "shop", "fingerprint": violation["fingerprint"],
     }
     assert len(violation["fingerprint"]) == 16
-    assert document["summary"] == {"files": 7, "violations": 1, "suppressed": 0, "baselined": 0, "by_code": {"LG101": 1}}
+    assert document["summary"] == {"files": 7, "violations": 1, "suppressed": 0, "baselined": 0, "by_code": {"LG101": 1},
+                                   "skipped": 0}
+    assert document["skipped"] == []
 
 
 def test_paths_are_relative_to_the_working_directory(scaffold):

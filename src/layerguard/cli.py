@@ -13,6 +13,7 @@ from layerguard import __version__
 from layerguard.checkers import ALL_RULES, RULES_BY_CODE, rule_catalog
 from layerguard.baseline import DEFAULT_BASELINE, BaselineError, read_baseline, write_baseline
 from layerguard.config import ConfigError, Settings, find_config_file, load_settings, validate_code_selector
+from layerguard.discover import resolved_path
 from layerguard.engine import build_project
 from layerguard.gitdiff import DiffError, changed_python_files
 from layerguard.engine import check as run_check
@@ -49,7 +50,7 @@ def _project_root(start: Path) -> Path:
 
 
 def _load(config_file: Path | None, first_path: Path) -> Settings:
-    first_path = first_path.resolve()
+    first_path = resolved_path(first_path)
     if config_file is None:
         config_file = find_config_file(first_path)
     root = config_file.resolve().parent if config_file else _project_root(first_path)
@@ -70,7 +71,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--select", help="Comma-separated codes or prefixes to enable (LG, LG1, LG101).")
 @click.option("--ignore", help="Comma-separated codes or prefixes to disable.")
 @click.option("--format", "output_format", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True)
@@ -89,8 +90,9 @@ def main() -> None:
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for parsing changed files (default: the number of CPUs).")
+@click.option("--verbose", "-v", is_flag=True, help="List every skipped path with the reason (on standard error).")
 def check(paths, select, ignore, output_format, output_file, config_file, baseline_file, write_baseline_file,
-          diff_ref, exit_zero, no_cache, jobs) -> None:
+          diff_ref, exit_zero, no_cache, jobs, verbose) -> None:
     """Check PATHS (default: the current directory)."""
     paths = list(paths)
     if write_baseline_file and (Path(write_baseline_file).is_dir() or write_baseline_file.endswith(".py")):
@@ -99,6 +101,9 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
         paths.insert(0, Path(write_baseline_file))
         write_baseline_file = ""
     paths = paths or [Path(".")]
+    for path in paths:  # one line, as every other error (a dangling link exists: it is an LG900)
+        if not os.path.lexists(path):
+            raise LayerguardError(f"path `{path}` does not exist")
     settings = _load(config_file, paths[0])
     select_codes = _split_codes(select) or settings.select
     ignore_codes = [*settings.ignore, *(_split_codes(ignore) or [])]
@@ -113,7 +118,7 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
             changed = changed_python_files(settings.root, diff_ref)
         except DiffError as error:
             raise LayerguardError(str(error)) from None
-        under = [p.resolve() for p in paths]
+        under = [resolved_path(p) for p in paths]
         paths = [c for c in changed if any(c == u or u in c.parents for u in under)]
     writing = write_baseline_file is not None
     baseline_path = _baseline_path(settings, baseline_file, write_baseline_file)
@@ -130,6 +135,9 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
         if os.environ.get("LAYERGUARD_DEBUG"):
             raise
         raise LayerguardError(f"internal error: {type(error).__name__}: {error} (rerun with LAYERGUARD_DEBUG=1)") from None
+    if verbose:
+        for path, reason in report.skipped:
+            click.echo(f"layerguard: skipped {path}: {reason}", err=True)
     if writing:
         _write_baseline(baseline_path, report, settings)
         return
@@ -171,7 +179,7 @@ def _write_baseline(path: Path, report, settings: Settings) -> None:
             old = read_baseline(path)
         except BaselineError as error:
             raise LayerguardError(str(error)) from None
-    checked = {Path(os.path.relpath(Path(p).resolve(), settings.root.resolve())).as_posix()
+    checked = {Path(os.path.relpath(resolved_path(Path(p)), settings.root.resolve())).as_posix()
                for p in report.checked_paths}
     entries = sorted([e for e in old if e.path not in checked] + list(report.entries),
                      key=lambda e: (e.path, e.line, e.code, e.fingerprint))

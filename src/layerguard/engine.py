@@ -25,35 +25,45 @@ from layerguard.cache import Cache, content_hash
 from layerguard.checkers import selected_rules
 from layerguard.checkers.base import FileContext, Rule
 from layerguard.config import Settings
-from layerguard.discover import PathMatcher, project_files, select_targets
-from layerguard.facts import ModuleFacts, extract_with_signature
+from layerguard.deadline import Expired, time_limit
+from layerguard.discover import (PathMatcher, ReadProblem, Skipped, discover_files, read_source, select_skipped,
+                                 select_targets)
+from layerguard.facts import ModuleFacts, extract_with_signature, is_unreadable, unreadable_source
 from layerguard.filters import apply_suppressions, fingerprints
 from layerguard.project import ProjectModel
 from layerguard.report import Report
-from layerguard.semgrep import SemgrepMatch, start_semgrep
+from layerguard.semgrep import SemgrepFailure, SemgrepMatch, start_semgrep
 from layerguard.violation import Violation
 
 # Below this many files to parse, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 150
+# Past this, the rules stop on a file and it is an LG900 saying so (docs/design.md).
+FILE_TIMEOUT_SECONDS = float(os.environ.get("LAYERGUARD_FILE_TIMEOUT", "60"))
 
 
 def build_project(settings: Settings, cache: Cache | None = None, jobs: int | None = None
                   ) -> tuple[ProjectModel, dict[str, bytes]]:
     """Read every project file once and build the project model from their facts."""
     cache = cache or Cache(settings.root, enabled=False)
-    sources, digests = _read(settings, project_files(settings))
+    sources, digests, _ = _read(settings, discover_files(settings).files)
     facts, _ = _facts(sources, digests, cache, jobs)
     return ProjectModel(settings, facts), sources
 
 
-def _read(settings: Settings, files: list[str]) -> tuple[dict[str, bytes], dict[str, str]]:
+def _read(settings: Settings, files: list[str]) -> tuple[dict[str, bytes], dict[str, str], list[Skipped]]:
+    """Every file's bytes. A file that cannot be read is an LG900 on its path (its bytes
+    stand for the reason); one with nothing to read (vanished, a FIFO) is skipped."""
     sources: dict[str, bytes] = {}
+    skipped: list[Skipped] = []
     for path in files:
-        try:
-            sources[path] = (settings.root / path).read_bytes()
-        except OSError:
-            sources[path] = b"\x00unreadable"  # reported as LG900 by the parser
-    return sources, {path: content_hash(source) for path, source in sources.items()}
+        source = read_source(settings.root / path)
+        if isinstance(source, ReadProblem):
+            if source.skip:
+                skipped.append(Skipped(path, source.reason))
+                continue
+            source = unreadable_source(source.reason)
+        sources[path] = source
+    return sources, {path: content_hash(source) for path, source in sources.items()}, skipped
 
 
 def _facts(sources: dict[str, bytes], digests: dict[str, str], cache: Cache, jobs: int | None
@@ -100,9 +110,11 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
           baseline: list[BaselineEntry] | None = None, jobs: int | None = None, use_cache: bool = True) -> Report:
     root = settings.root
     cache = Cache(root, enabled=use_cache)
-    files = project_files(settings)
-    sources, digests = _read(settings, files)
+    discovery = discover_files(settings)
+    sources, digests, unread = _read(settings, discovery.files)
+    files = [path for path in discovery.files if path in sources]
     targets = select_targets(files, settings, paths)
+    skipped = select_skipped(sorted([*discovery.skipped, *unread], key=lambda s: s.path), settings, paths)
     rules = [rule() for rule in selected_rules(select, ignore)]
     rule_files = _semgrep_rule_files(rules)
     rules_key = _key(__version__, [(p.name, p.read_bytes()) for p in rule_files])
@@ -124,7 +136,7 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
     if to_check:
         exempt = PathMatcher(settings.exempt_modules)
         running = _start_semgrep(rule_files, [t for t in to_check if not exempt.matches(t)],
-                                 digests, rules_key, cache, root)
+                                 sources, digests, rules_key, cache, root)
         facts, signatures = _facts(sources, digests, cache, jobs)
         project_key = _key(settings_key, sorted(signatures.items()))
         # With every signature known now, files whose verdicts still hold are reused:
@@ -139,13 +151,14 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
                 suppressed += result[1]
         to_check = still_to_check
         project = ProjectModel(settings, facts)
-        matches = _matches(running, to_check, digests, rules_key, cache)
+        matches, failures = _matches(running, to_check, digests, rules_key, cache)
         rules_by_id = _rules_by_semgrep_id(rules)
-        state = (sources, project, settings, rules, rules_by_id, matches)
-        for path, result in zip(to_check, _check_files(to_check, state, jobs)):
-            cache.put_violations(digests[path], f"{path}\0{project_key}", result)
-            kept.extend(result[0])
-            suppressed += result[1]
+        state = (sources, project, settings, rules, rules_by_id, matches, failures)
+        for path, (violations, suppressed_here, complete) in zip(to_check, _check_files(to_check, state, jobs)):
+            if complete and path not in failures:  # what did not finish is retried next run
+                cache.put_violations(digests[path], f"{path}\0{project_key}", (violations, suppressed_here))
+            kept.extend(violations)
+            suppressed += suppressed_here
     cache.save(set(digests.values()))
 
     kept = sorted(kept, key=Violation.sort_key)
@@ -159,7 +172,8 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
     display = _display_prefix(root)
     kept = [replace(v, path=display(v.path)) for v in kept]
     return Report(violations=kept, files=len(targets), suppressed=suppressed, baselined=baselined,
-                  fixed=fixed, checked_paths=[display(t) for t in targets], entries=entries)
+                  fixed=fixed, checked_paths=[display(t) for t in targets], entries=entries,
+                  skipped=[(_display_skipped(display, s.path), s.reason) for s in skipped])
 
 
 def _semgrep_rule_files(rules: list[Rule]) -> list[Path]:
@@ -170,32 +184,41 @@ def _semgrep_rule_files(rules: list[Rule]) -> list[Path]:
     return files
 
 
-def _start_semgrep(rule_files, to_check, digests, rules_key, cache, root):
-    """semgrep over the files whose matches are not cached, started before parsing."""
+def _start_semgrep(rule_files, to_check, sources, digests, rules_key, cache, root):
+    """semgrep over the files whose matches are not cached, started before parsing.
+    A file that could not be read has no bytes to give it (it is an LG900 already)."""
     if not rule_files:
         return None
-    missing = [p for p in to_check if cache.get_matches(digests[p], rules_key) is None]
-    return (start_semgrep(rule_files, missing, root), missing) if missing else None
+    missing = [p for p in to_check if cache.get_matches(digests[p], rules_key) is None
+               and not is_unreadable(sources[p])]
+    return (start_semgrep(rule_files, {p: sources[p] for p in missing}, root), missing) if missing else None
 
 
-def _matches(running, to_check, digests, rules_key, cache) -> dict[str, list[SemgrepMatch]]:
+def _matches(running, to_check, digests, rules_key, cache
+             ) -> tuple[dict[str, list[SemgrepMatch]], dict[str, SemgrepFailure]]:
+    """Every file's semgrep matches, and the files semgrep skipped or gave up on: those
+    are reported (LG900) and never cached, so that they are not clean next time."""
     found: dict[str, list[SemgrepMatch]] = defaultdict(list)
+    failures: dict[str, SemgrepFailure] = {}
     if running is not None:
         process, missing = running
-        for match in process.matches():
-            found[match.path.removeprefix("./")].append(match)
+        result = process.result()
+        failures = result.failures
+        for match in result.matches:
+            found[match.path].append(match)
         for path in missing:
-            cache.put_matches(digests[path], rules_key, found.get(path, []))
+            if path not in failures:
+                cache.put_matches(digests[path], rules_key, found.get(path, []))
     for path in to_check:
         if path not in found:
             found[path] = cache.get_matches(digests[path], rules_key) or []
-    return found
+    return found, failures
 
 
 _WORKER_STATE: tuple | None = None
 
 
-def _check_files(paths: list[str], state: tuple, jobs: int | None) -> list[tuple[list[Violation], int]]:
+def _check_files(paths: list[str], state: tuple, jobs: int | None) -> list[tuple[list[Violation], int, bool]]:
     """_check_file over `paths`, in forked workers that inherit the project model (nothing
     large is pickled), in order: the output does not depend on the number of workers."""
     global _WORKER_STATE
@@ -211,11 +234,11 @@ def _check_files(paths: list[str], state: tuple, jobs: int | None) -> list[tuple
 
 
 def _arguments(path: str, state: tuple) -> tuple:
-    sources, project, settings, rules, rules_by_id, matches = state
-    return sources[path], project, settings, rules, rules_by_id, matches.get(path, [])
+    sources, project, settings, rules, rules_by_id, matches, failures = state
+    return sources[path], project, settings, rules, rules_by_id, matches.get(path, []), failures.get(path)
 
 
-def _check_in_worker(path: str) -> tuple[list[Violation], int]:
+def _check_in_worker(path: str) -> tuple[list[Violation], int, bool]:
     return _check_file(path, *_arguments(path, _WORKER_STATE))
 
 
@@ -229,29 +252,52 @@ def _rules_by_semgrep_id(rules: list[Rule]) -> dict[str, list]:
 
 
 def _check_file(path: str, source: bytes, project: ProjectModel, settings: Settings, rules: list[Rule],
-                rules_by_id: dict[str, list], matches: list[SemgrepMatch]) -> tuple[list[Violation], int]:
+                rules_by_id: dict[str, list], matches: list[SemgrepMatch],
+                semgrep_failure: SemgrepFailure | None = None) -> tuple[list[Violation], int, bool]:
     """Every selected rule on one file, suppressions applied: the unit the cache keeps.
 
-    Returns the violations left and how many comments or per-file ignores suppressed."""
+    Returns the violations left, how many comments or per-file ignores suppressed, and
+    whether every rule ran to the end (an incomplete result is not cached)."""
     facts = project.facts_by_path[path]
     context = FileContext(path, source, facts, project, settings)
+    context.semgrep_failure = semgrep_failure
     exempt = project.is_exempt(path)
     found: list[Violation] = []
-    for rule in rules:
-        if facts.parse_error is not None and rule.code != "LG900":
-            continue
-        if rule.skips_exempt_modules and exempt:
-            continue
-        found.extend(rule.check_file(context))
-    if facts.parse_error is None and not exempt and matches:
-        for match in matches:
-            for rule, semgrep_rule in rules_by_id.get(match.check_id, ()):
-                violation = rule.check_match(match, semgrep_rule, context)
-                if violation is not None:
-                    found.append(violation)
+    current = rules[0] if rules else None
+    incomplete = None
+    try:
+        # One odd file must not hang or end the run: past the limit, or if a rule fails
+        # on it, what was found is kept and the file is an LG900 that says so.
+        with time_limit(FILE_TIMEOUT_SECONDS):
+            for current in rules:
+                if facts.parse_error is not None and current.code != "LG900":
+                    continue
+                if current.skips_exempt_modules and exempt:
+                    continue
+                found.extend(current.check_file(context))
+            if facts.parse_error is None and not exempt and matches:
+                for match in matches:
+                    for current, semgrep_rule in rules_by_id.get(match.check_id, ()):
+                        violation = current.check_match(match, semgrep_rule, context)
+                        if violation is not None:
+                            found.append(violation)
+    except Expired:
+        incomplete = f"its rules took longer than {FILE_TIMEOUT_SECONDS:g} s (LAYERGUARD_FILE_TIMEOUT)"
+    except Exception as error:
+        if os.environ.get("LAYERGUARD_DEBUG"):
+            raise
+        incomplete = (f"layerguard failed on it in {current.code if current else 'a rule'} "
+                      f"({type(error).__name__}: {str(error)[:200]}); please report this")
+    parse_error_rule = next((rule for rule in rules if rule.code == "LG900"), None)
+    if incomplete is not None and parse_error_rule is not None:
+        found.append(parse_error_rule.not_fully_checked(context, incomplete))
     filtered = apply_suppressions(sorted(set(found), key=Violation.sort_key), {path: source}, {path: facts},
                                   settings.per_file_ignores)
-    return filtered.kept, filtered.suppressed
+    return filtered.kept, filtered.suppressed, incomplete is None
+
+
+def _display_skipped(display, path: str) -> str:
+    return display(path.rstrip("/")) + "/" if path.endswith("/") else display(path)
 
 
 def _display_prefix(root: Path):

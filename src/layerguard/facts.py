@@ -6,16 +6,17 @@ as written (`models.ForeignKey`, `.models`); the project model resolves them.
 
 `ast` is 12x cheaper than libcst on real projects (netbox: 1.3 s against 16.6 s),
 so libcst is only used for the rare file `ast` cannot read because it uses syntax
-newer than the running Python (3.12 generics under 3.11): libcst removes the type
-parameters and `ast` reads the result, keeping one extractor for every file. Likewise for 3.12
-f-strings that reuse their quotes (blanked for `ast`) and 3.14's unparenthesized
-`except A, B:` (given its parentheses).
+newer than the running Python (3.12 generics under 3.11, 3.14's `except A, B:`):
+lowering.py rewrites those constructs in place and `ast` reads the result, keeping one
+extractor for every file and every line where it was.
 """
 
 from __future__ import annotations
 
 import ast
 import bisect
+import functools
+import warnings
 from dataclasses import dataclass, field
 
 RELATION_FIELDS = {"ForeignKey": "fk", "OneToOneField": "o2o", "ManyToManyField": "m2m",
@@ -84,6 +85,7 @@ class FunctionFact:
 @dataclass
 class ModuleFacts:
     parse_error: str | None = None
+    unreadable: bool = False  # parse_error is why the file could not be read at all
     error_line: int = 1
     error_column: int = 1
     imports: list[ImportFact] = field(default_factory=list)
@@ -113,68 +115,79 @@ class ModuleFacts:
 
 
 def dotted_name(node: ast.AST) -> str | None:
-    """`a.b.c` for names and attribute chains, `f()` for a call of one without arguments."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = dotted_name(node.value)
-        return f"{base}.{node.attr}" if base else None
-    if isinstance(node, ast.Subscript):  # Generic[T], APIView[...]
-        return dotted_name(node.value)
-    if isinstance(node, ast.Call) and not node.args and not node.keywords:
-        base = dotted_name(node.func)
-        return f"{base}()" if base else None
-    return None
+    """`a.b.c` for names and attribute chains, `f()` for a call of one without arguments.
+
+    A loop, not a recursion: a 1,500-link chain is valid Python and must not overflow."""
+    suffixes = []
+    while not isinstance(node, ast.Name):
+        if isinstance(node, ast.Attribute):
+            suffixes.append(f".{node.attr}")
+            node = node.value
+        elif isinstance(node, ast.Subscript):  # Generic[T], APIView[...]
+            node = node.value
+        elif isinstance(node, ast.Call) and not node.args and not node.keywords:
+            suffixes.append("()")
+            node = node.func
+        else:
+            return None
+    return node.id + "".join(reversed(suffixes))
+
+
+# The bytes that stand for a file that could not be read (see unreadable_source).
+_UNREADABLE = b"\x00layerguard: could not read this file: "
 
 
 def parse_python(source: bytes) -> ast.Module:
-    """`ast.parse`, falling back to libcst for syntax newer than this Python.
+    """`ast.parse`, falling back to libcst and lowering.py for syntax newer than this Python.
 
-    Raises SyntaxError (or ValueError for NUL bytes) when neither can read it.
+    Raises SyntaxError (or ValueError for NUL bytes) when no Python version reads it.
     """
-    try:
-        return ast.parse(source)
-    except SyntaxError as original:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarnings (invalid escapes) are the checked code's, not ours
         try:
-            return ast.parse(_without_new_syntax(source))
-        except Exception:
-            raise original from None
+            return ast.parse(source)
+        except SyntaxError as original:
+            lowered = _lowered(source, original)
+            try:
+                return ast.parse(lowered)
+            except (SyntaxError, ValueError):
+                raise original from None
 
 
-def _without_new_syntax(source: bytes) -> str:
-    import libcst
+@functools.lru_cache(maxsize=32)  # facts and rules both parse a file: lower it once
+def _lowered_text(source: bytes) -> str:
+    from layerguard.lowering import lower_isolated
 
-    module = libcst.parse_module(source)
+    return lower_isolated(source).text
 
-    class StripTypeParameters(libcst.CSTTransformer):
-        def leave_FunctionDef(self, original, updated):
-            return updated.with_changes(type_parameters=None)
 
-        def leave_ClassDef(self, original, updated):
-            return updated.with_changes(type_parameters=None)
+def _lowered(source: bytes, original: SyntaxError) -> str:
+    from layerguard.lowering import LoweringError, refused_by_every_python
 
-        def leave_TypeAlias(self, original, updated):
-            return libcst.Assign(targets=[libcst.AssignTarget(updated.name)], value=updated.value)
+    if refused_by_every_python(original) or b"\x00" in source:
+        raise original
+    try:
+        return _lowered_text(source)
+    except LoweringError as error:
+        if not error.refused:  # libcst crashed or timed out: say so, the limit may be the cause
+            message = f"{original.msg}; libcst, which reads newer Python, {error.message}"
+            raise SyntaxError(message, (None, original.lineno, original.offset, None)) from None
+        raise original from None
 
-        def leave_ExceptHandler(self, original, updated):
-            # 3.14's `except A, B:` (PEP 758) is `except (A, B):` to older parsers.
-            if isinstance(updated.type, libcst.Tuple) and not updated.type.lpar:
-                return updated.with_changes(type=updated.type.with_changes(
-                    lpar=[libcst.LeftParen()], rpar=[libcst.RightParen()]))
-            return updated
 
-        leave_ExceptStarHandler = leave_ExceptHandler
+def unreadable_source(reason: str) -> bytes:
+    """What stands for the bytes of a file that could not be read: extract_facts turns it
+    into an LG900 naming the reason, and, a function of the reason alone, it caches."""
+    return _UNREADABLE + reason.encode("utf-8", "backslashreplace")
 
-        def leave_FormattedString(self, original, updated):
-            # 3.12 f-strings (nested same quotes) become a plain string with the same
-            # number of lines, so every other node keeps its line.
-            newlines = module.code_for_node(original).count("\n")
-            return libcst.SimpleString('"""' + "\n" * newlines + '"""' if newlines else '""')
 
-    return module.visit(StripTypeParameters()).code
+def is_unreadable(source: bytes) -> bool:
+    return source.startswith(_UNREADABLE)
 
 
 def extract_facts(source: bytes) -> ModuleFacts:
+    if is_unreadable(source):
+        return ModuleFacts(parse_error=source[len(_UNREADABLE):].decode("utf-8", "replace"), unreadable=True)
     try:
         tree = parse_python(source)
     except SyntaxError as error:
@@ -182,10 +195,13 @@ def extract_facts(source: bytes) -> ModuleFacts:
         return ModuleFacts(parse_error=message, error_line=error.lineno or 1, error_column=error.offset or 1)
     except (ValueError, UnicodeDecodeError) as error:  # NUL bytes, undecodable source
         return ModuleFacts(parse_error=str(error))
-    except RecursionError:
+    except (RecursionError, MemoryError):
         return ModuleFacts(parse_error="too deeply nested to parse")
     collector = _FactCollector()
-    collector.visit(tree)
+    try:
+        collector.visit(tree)
+    except RecursionError:  # a safety net: the collector's walks are loops where depth is unbounded
+        return ModuleFacts(parse_error="too deeply nested to read")
     facts = collector.facts
     facts.statement_spans.sort()
     if b"DJANGO_SETTINGS_MODULE" in source:  # a full walk only in the few files that can name one
@@ -425,8 +441,15 @@ def annotation_name(node: ast.expr | None) -> str | None:
         return None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value.strip()
-    if isinstance(node, ast.BinOp):  # `Order | None`
-        return annotation_name(node.left) or annotation_name(node.right)
+    if isinstance(node, ast.BinOp):  # `Order | None`: the first operand with a name
+        operands, stack = [], [node]
+        while stack:  # a loop, not a recursion: `A | B | ...` may be long
+            current = stack.pop()
+            if isinstance(current, ast.BinOp):
+                stack += [current.right, current.left]
+            else:
+                operands.append(current)
+        return next((name for name in map(annotation_name, operands) if name), None)
     if isinstance(node, ast.Subscript) and dotted_name(node.value) in ("Optional", "typing.Optional"):
         return annotation_name(node.slice)
     return dotted_name(node)
@@ -492,6 +515,7 @@ def signature(facts: ModuleFacts) -> str:
 
     public = (
         facts.parse_error,
+        facts.unreadable,
         [(i.module, i.level, i.names, i.asname, i.in_function, i.type_checking) for i in facts.imports],
         facts.star_imports,
         sorted(facts.aliases.items()),

@@ -58,6 +58,8 @@ class FileContext:
         self.module: ModuleInfo = project.modules_by_path[path]
         # Results several rules share (one walk for LG201 and LG301), by name.
         self.memo: dict[str, Any] = {}
+        # Set by the engine when semgrep skipped or gave up on this file (LG900 reports it).
+        self.semgrep_failure = None
 
     @cached_property
     def tree(self) -> ast.Module:

@@ -37,7 +37,10 @@ def render(report: Report, color: bool = False) -> str:
             "suppressed": report.suppressed,
             "baselined": report.baselined,
             "by_code": dict(sorted(by_code.items())),
+            "skipped": len(report.skipped),
         },
+        # Paths left out (a FIFO, a link to a directory, a file that vanished), and why.
+        "skipped": [{"path": path, "reason": reason} for path, reason in report.skipped],
         # Baseline entries that no violation matches any more: debt paid, ready to ratchet.
         "fixed": report.fixed,
     }

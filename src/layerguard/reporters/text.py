@@ -24,6 +24,8 @@ def render(report: Report, color: bool = False) -> str:
         extras.append(f"{report.suppressed} suppressed")
     if report.baselined:
         extras.append(f"{report.baselined} in the baseline")
+    if report.skipped:
+        extras.append(f"{len(report.skipped)} skipped")
     if report.fixed:
         extras.append(f"{len(report.fixed)} baseline entr{'ies' if len(report.fixed) != 1 else 'y'} fixed: "
                       "run --write-baseline to ratchet")
