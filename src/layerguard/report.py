@@ -23,3 +23,6 @@ class Report:
     # (path as displayed, reason) of every path under the checked ones that was left out:
     # a FIFO, a link to a directory, a file that vanished (docs/design.md has the table).
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # `check --show-untyped`: write-shaped calls LG101 stayed silent on because it could not
+    # type the receiver, as {"path", "line", "column", "call", "reason"}; None without the flag.
+    untyped: list[dict] | None = None
