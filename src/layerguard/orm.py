@@ -91,7 +91,7 @@ class OrmTyper:
         if not isinstance(call.func, ast.Attribute):
             return None
         method = call.func.attr
-        receiver = self.type_of(call.func.value, env or {})
+        receiver = self.type_of(call.func.value, env if env is not None else {})
         if receiver is None:
             return None
         if receiver.kind in ("manager", "queryset") and method in MANAGER_WRITES:
@@ -108,7 +108,7 @@ class OrmTyper:
         if isinstance(node, ast.Name):
             if node.id in env:
                 origin = env[node.id]
-                rest = env.without(node.id) if hasattr(env, "without") else \
+                rest = env.without(node.id, origin) if hasattr(env, "without") else \
                     {name: value for name, value in env.items() if name != node.id}
                 return self._type_of_origin(origin, rest)
             return self._class_named(node.id)
@@ -154,7 +154,7 @@ class OrmTyper:
         if origin.kind == "known":
             return origin.known
         if origin.kind == "deferred":  # a local of a function the solver is reading
-            return self.solver.binding(env, origin.name) if hasattr(env, "without") else None
+            return self.solver.binding(env, origin.name) if hasattr(env, "summary") else None
         if origin.kind in ("annotation", "parameter"):
             if not origin.annotation:
                 return self._parameter(origin) if origin.kind == "parameter" else None
@@ -166,6 +166,8 @@ class OrmTyper:
             if self._is_bound(origin.annotation.split(".")[0]) and self.project.class_fact(qualified) is not None:
                 return OrmType("object", qualified)
             return None
+        if origin.node is not None and hasattr(env, "moved_to"):
+            env = env.moved_to(origin.node)  # names in the value: as of where it was computed
         value = self.type_of(origin.node, env) if origin.node is not None else None
         if origin.kind == "assign-first-of-tuple" and value is not None and value.kind == "tuple":
             return value.elements[0] if value.elements else None

@@ -265,6 +265,17 @@ class OrmWriteOutsideService(Rule):
                 Payer(pk).order.delete()  # expect
             """, path="shop/utils.py"),
         Example("""
+            from shop.models import Order
+
+            def close_first(request):
+                unpaid = Order.objects.filter(paid=False)
+                first = unpaid.first()
+                first.save()  # expect
+                order = first
+                order = order.customer
+                order.save()  # expect
+            """),
+        Example("""
             from django.http import HttpRequest
             from shop.models import Customer
 

@@ -101,13 +101,68 @@ class FileTypes:
                         solver_for(context.project))
 
     def _environment(self, node: ast.AST, at: ast.AST) -> dict[str, Origin]:
-        """The local names `node` reads, each with where it last got its value."""
-        environment: dict[str, Origin] = {}
-        for name in _names_read(node):
-            origin = latest_binding(self.context, at, name)
-            if origin is not None:
-                environment[name] = origin
-        return environment
+        """The local names `node` reads, each with where it last got its value (looked up
+        when the typer asks, so names read by those values are followed too)."""
+        return LocalNames(self.context, at)
+
+
+class LocalNames(dict):
+    """Local names as of a position, each resolved to its latest binding on first use.
+
+    Typing a name's value moves to that value's position (`qs = ...; order = qs.first()`:
+    `qs` is looked up before the line that binds `order`), and the name itself is left
+    out there, so `order = order.items.first()` reads the previous `order`."""
+
+    LIMIT = 12  # hops through local names; past it, unknown
+
+    def __init__(self, context: FileContext, at: ast.AST, excluded: frozenset = frozenset(), hops: int = 0):
+        super().__init__()
+        self.context, self.position, self.excluded, self.hops = context, at, excluded, hops
+
+    def _lookup(self, name: str) -> Origin | None:
+        if self.hops > self.LIMIT:
+            return None
+        if not dict.__contains__(self, name):
+            memo = self.context.memo.setdefault("latest_binding", {})
+            key = (id(self.position), name)
+            if key not in memo:
+                memo[key] = (latest_binding(self.context, self.position, name), self.position)
+            origin = memo[key][0]
+            if origin is not None and (name, _binding_key(origin)) in self.excluded:
+                origin = None  # the binding being followed: not its own value
+            dict.__setitem__(self, name, origin)
+        return dict.__getitem__(self, name)
+
+    def __bool__(self) -> bool:  # names are looked up on use: never "empty"
+        return True
+
+    def __contains__(self, name) -> bool:
+        return isinstance(name, str) and self._lookup(name) is not None
+
+    def __getitem__(self, name: str) -> Origin:
+        origin = self._lookup(name)
+        if origin is None:
+            raise KeyError(name)
+        return origin
+
+    def get(self, name, default=None):
+        origin = self._lookup(name) if isinstance(name, str) else None
+        return default if origin is None else origin
+
+    def without(self, name: str, origin: Origin | None = None) -> "LocalNames":
+        """The names, `origin` (the binding of `name` being followed) left out."""
+        key = _binding_key(origin) if origin is not None else None
+        return LocalNames(self.context, self.position, self.excluded | {(name, key)}, self.hops)
+
+    def moved_to(self, node: ast.AST) -> "LocalNames":
+        """The same names, as of `node` (where a value being followed was computed)."""
+        if not hasattr(node, "lineno"):
+            return self
+        return LocalNames(self.context, node, self.excluded, self.hops + 1)
+
+
+def _binding_key(origin: Origin):
+    return id(origin.node) if origin.node is not None else (origin.kind, origin.owner)
 
 
 def _names_read(node: Any) -> list[str]:

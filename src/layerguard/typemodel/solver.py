@@ -379,7 +379,7 @@ class _Environment(dict):
             solver, module, function, summary, self_type
         self.owner = solver._qualified(module, function)
 
-    def without(self, name: str) -> _Environment:
+    def without(self, name: str, origin=None) -> _Environment:
         return _Environment({k: v for k, v in self.items() if k != name}, self.solver, self.module, self.function,
                             self.summary, self.self_type)
 
