@@ -127,12 +127,13 @@ def _key(*parts: object) -> str:
 
 def check(settings: Settings, paths: list[Path], select: list[str], ignore: list[str],
           baseline: list[BaselineEntry] | None = None, jobs: int | None = None, use_cache: bool = True,
-          progress: Progress | None = None, keep_project: bool = False) -> Report:
+          progress: Progress | None = None, keep_project: bool = False, cache: Cache | None = None) -> Report:
     """Every selected rule over `paths`. `progress` hears how far each phase is;
-    `keep_project` also returns the project model and the files' bytes (the audit)."""
+    `keep_project` also returns the project model and the files' bytes (the audit);
+    `cache` replaces the project's own (the audit's history shares one across commits)."""
     progress = progress or _no_progress
     root = settings.root
-    cache = Cache(root, enabled=use_cache)
+    cache = cache if cache is not None else Cache(root, enabled=use_cache)
     discovery = discover_files(settings)
     progress("read", 0, len(discovery.files))
     sources, digests, unread = _read(settings, discovery.files)
