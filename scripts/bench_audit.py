@@ -22,8 +22,9 @@ from pathlib import Path
 LAYERGUARD = [sys.executable, "-m", "layerguard"]
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB) of one command and its waited-for children."""
+def timed(command: list[str], cwd: Path) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system, children included) and peak RSS (MiB)
+    of one command. On a shared machine CPU seconds are the steadier measure."""
     with tempfile.TemporaryDirectory(prefix="layerguard-bench-audit-") as cache:
         environment = {**os.environ, "LAYERGUARD_CACHE_DIR": cache}
         start = time.perf_counter()
@@ -33,7 +34,7 @@ def timed(command: list[str], cwd: Path) -> tuple[float, int]:
         elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"{' '.join(command)} failed in {cwd}")
-    return elapsed, usage.ru_maxrss // 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
 
 
 def main() -> None:
@@ -44,19 +45,21 @@ def main() -> None:
     for project in arguments.projects:
         with tempfile.TemporaryDirectory() as scratch:
             html = Path(scratch) / "report.html"
-            check, check_rss = timed([*LAYERGUARD, "check", "--no-cache", "--exit-zero", "--format", "json",
-                                      "--output", os.devnull, "."], project)
-            audit, audit_rss = timed([*LAYERGUARD, "audit", "--no-cache", "--html", str(html), "--output", os.devnull,
-                                      "."], project)
+            check = timed([*LAYERGUARD, "check", "--no-cache", "--exit-zero", "--format", "json",
+                           "--output", os.devnull, "."], project)
+            audit = timed([*LAYERGUARD, "audit", "--no-cache", "--html", str(html), "--output", os.devnull, "."],
+                          project)
             print(f"## {project}")
-            print(f"check --no-cache          {check:7.1f} s  {check_rss:6d} MiB")
-            print(f"audit --no-cache --html   {audit:7.1f} s  {audit_rss:6d} MiB   {audit / check:.2f}x check"
+            print("                          wall s    CPU s   peak MiB   ratio (wall, CPU)")
+            print(f"check --no-cache          {check[0]:7.1f}  {check[1]:7.1f}   {check[2]:6d}")
+            print(f"audit --no-cache --html   {audit[0]:7.1f}  {audit[1]:7.1f}   {audit[2]:6d}     "
+                  f"{audit[0] / check[0]:.2f}x, {audit[1] / check[1]:.2f}x check"
                   f"   (report {html.stat().st_size / 1e6:.1f} MB)")
             if arguments.history and (project / ".git").exists():
-                history, history_rss = timed([*LAYERGUARD, "audit", "--no-cache", "--history", str(arguments.history),
-                                              "--output", os.devnull, "."], project)
-                print(f"audit --history {arguments.history:<3}      {history:7.1f} s  {history_rss:6d} MiB   "
-                      f"{history / audit:.2f}x one cold audit")
+                history = timed([*LAYERGUARD, "audit", "--no-cache", "--history", str(arguments.history),
+                                 "--output", os.devnull, "."], project)
+                print(f"audit --history {arguments.history:<3}       {history[0]:7.1f}  {history[1]:7.1f}   "
+                      f"{history[2]:6d}     {history[0] / audit[0]:.2f}x, {history[1] / audit[1]:.2f}x one cold audit")
 
 
 if __name__ == "__main__":
