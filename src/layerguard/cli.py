@@ -105,8 +105,11 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
         if not os.path.lexists(path):
             raise LayerguardError(f"path `{path}` does not exist")
     settings = _load(config_file, paths[0])
+    # As ruff: `--select` starts the selection afresh (the config's `ignore` no longer
+    # applies, so `--select LG101` runs LG101 whatever the config ignores); `--ignore`
+    # alone adds to the config's `ignore`.
     select_codes = _split_codes(select) or settings.select
-    ignore_codes = [*settings.ignore, *(_split_codes(ignore) or [])]
+    ignore_codes = [*([] if _split_codes(select) else settings.ignore), *(_split_codes(ignore) or [])]
     for option, codes in (("--select", _split_codes(select) or []), ("--ignore", _split_codes(ignore) or [])):
         for code in codes:
             try:
