@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -91,9 +92,19 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for parsing changed files (default: the number of CPUs).")
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped path with the reason (on standard error).")
+@click.option("--fix", is_flag=True, help="Apply the fixes marked [*] (safe ones), then report what is left.")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="With --fix, also apply fixes that move code between modules (marked [*unsafe]).")
+@click.option("--dry-run", is_flag=True, help="With --fix: print the fixes as a unified diff and write nothing "
+                                              "(exit 1 when there is something to fix).")
+@click.option("--add-noqa", is_flag=True, help="Add `# layerguard: ignore[CODE]` to every violation's line.")
 def check(paths, select, ignore, output_format, output_file, config_file, baseline_file, write_baseline_file,
-          diff_ref, exit_zero, no_cache, jobs, verbose) -> None:
+          diff_ref, exit_zero, no_cache, jobs, verbose, fix, unsafe_fixes, dry_run, add_noqa) -> None:
     """Check PATHS (default: the current directory)."""
+    if dry_run and not fix:
+        raise LayerguardError("--dry-run goes with --fix (print the fixes without writing them)")
+    if add_noqa and fix:
+        raise LayerguardError("--add-noqa and --fix are separate steps: fix first, then suppress what is left")
     paths = list(paths)
     if write_baseline_file and (Path(write_baseline_file).is_dir() or write_baseline_file.endswith(".py")):
         # `--write-baseline .` means "write the default baseline for .": FILE is optional,
@@ -141,6 +152,15 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
     if writing:
         _write_baseline(baseline_path, report, settings)
         return
+    if add_noqa:
+        _add_noqa(settings, report)
+        return
+    if fix:
+        report = _fix(settings, report, unsafe_fixes, dry_run, jobs, no_cache,
+                      lambda: run_check(settings, paths, select_codes, ignore_codes, baseline=baseline, jobs=jobs,
+                                        use_cache=not no_cache))
+        if report is None:
+            return
     reporter = REPORTERS[output_format]
     if output_file is not None:
         output_file.write_text(reporter(report, False), encoding="utf-8")
@@ -150,6 +170,53 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
         click.echo(reporter(report, False), nl=False)
     if report.violations and not exit_zero:
         sys.exit(EXIT_VIOLATIONS)
+
+
+def _fix(settings: Settings, report, unsafe: bool, dry_run: bool, jobs, no_cache: bool, recheck):
+    """Apply (or, dry, print) the fixes; the report of what is left, or None when done."""
+    from layerguard.engine import fix_plan
+    from layerguard.fixes.writer import unified_diff, write_edits
+
+    plan, _, _ = fix_plan(settings, report.violations, unsafe, jobs, use_cache=not no_cache)
+    hidden = sum(1 for v in report.violations if v.fix == "unsafe") if not unsafe else 0
+    for violation, reason in plan.not_applied:
+        click.echo(f"layerguard: not fixed {violation.path}:{violation.line} {violation.code}: {reason}", err=True)
+    if dry_run:
+        click.echo(unified_diff(plan.edits), nl=False)
+        click.echo(f"layerguard: would fix {len(plan.fixed)} violation(s) in {len(plan.edits)} file(s)"
+                   + (f"; {hidden} more with --unsafe-fixes" if hidden else ""), err=True)
+        sys.exit(EXIT_VIOLATIONS if plan.edits else EXIT_CLEAN)
+    refused = write_edits(settings.root, plan.edits)
+    for reason in refused:
+        click.echo(f"layerguard: not written: {reason}", err=True)
+    if plan.edits and not refused:
+        click.echo(f"layerguard: fixed {len(plan.fixed)} violation(s) in {len(plan.edits)} file(s)"
+                   + (f"; {hidden} more with --unsafe-fixes" if hidden else ""), err=True)
+        try:
+            return recheck()
+        except SemgrepError as error:
+            raise LayerguardError(str(error)) from None
+    elif hidden:
+        click.echo(f"layerguard: {hidden} fix(es) available with --unsafe-fixes", err=True)
+    return report
+
+
+def _add_noqa(settings: Settings, report) -> None:
+    from layerguard.engine import _root_relative
+    from layerguard.fixes.noqa import add_noqa
+    from layerguard.fixes.writer import write_edits
+
+    relative = [replace(v, path=_root_relative(settings.root, v.path)) for v in report.violations]
+    sources = {}
+    for violation in relative:
+        if violation.path not in sources:
+            sources[violation.path] = (settings.root / violation.path).read_bytes()
+    edits, count = add_noqa(sources, relative)
+    refused = write_edits(settings.root, edits)
+    for reason in refused:
+        click.echo(f"layerguard: not written: {reason}", err=True)
+    click.echo(f"layerguard: added {0 if refused else count} suppression comment(s) in "
+               f"{0 if refused else len(edits)} file(s)", err=True)
 
 
 def _empty():

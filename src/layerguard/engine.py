@@ -30,6 +30,7 @@ from layerguard.discover import (PathMatcher, ReadProblem, Skipped, discover_fil
                                  select_targets)
 from layerguard.facts import ModuleFacts, extract_with_signature, is_unreadable, unreadable_source
 from layerguard.filters import apply_suppressions, fingerprints
+from layerguard.fixes import assess_fixes
 from layerguard.project import ProjectModel
 from layerguard.report import Report
 from layerguard.semgrep import SemgrepFailure, SemgrepMatch, start_semgrep
@@ -291,6 +292,8 @@ def _check_file(path: str, source: bytes, project: ProjectModel, settings: Setti
     parse_error_rule = next((rule for rule in rules if rule.code == "LG900"), None)
     if incomplete is not None and parse_error_rule is not None:
         found.append(parse_error_rule.not_fully_checked(context, incomplete))
+    if facts.parse_error is None and found:
+        found = assess_fixes(found, context)
     filtered = apply_suppressions(sorted(set(found), key=Violation.sort_key), {path: source}, {path: facts},
                                   settings.per_file_ignores)
     return filtered.kept, filtered.suppressed, incomplete is None
@@ -310,3 +313,18 @@ def _display_prefix(root: Path):
     if base == ".":
         return lambda path: path
     return lambda path: posixpath.normpath(f"{base}/{path}")
+
+
+def fix_plan(settings: Settings, violations: list[Violation], unsafe: bool, jobs: int | None = None,
+             use_cache: bool = True):
+    """The edits that fix a report's violations (paths as displayed). The project model
+    is rebuilt from cached facts; libcst runs only on the files being fixed."""
+    from layerguard.fixes import plan_fixes
+
+    project, sources = build_project(settings, Cache(settings.root, enabled=use_cache), jobs)
+    relative = [replace(v, path=_root_relative(settings.root, v.path)) for v in violations]
+    return plan_fixes(project, settings, sources, relative, unsafe), sources, relative
+
+
+def _root_relative(root: Path, displayed: str) -> str:
+    return Path(os.path.relpath(os.path.abspath(displayed), root.resolve())).as_posix()
