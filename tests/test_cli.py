@@ -24,8 +24,10 @@ def test_text_output_is_ruff_style(scaffold):
     write_tree(scaffold, {"shop/views.py": VIEW})
     result = run_cli("check", ".", cwd=scaffold)
     assert result.stdout.splitlines() == [
-        "shop/views.py:5:5: LG101 Order.objects.create() writes to the database in a view; move it to shop/services.py",
-        "Found 1 error (7 files checked).",
+        # [*unsafe]: a fix that moves code between modules is available (--fix --unsafe-fixes)
+        "shop/views.py:5:5: LG101 [*unsafe] Order.objects.create() writes to the database in a view; "
+        "move it to shop/services.py",
+        "Found 1 error (7 files checked, 1 with --fix --unsafe-fixes).",
     ]
 
 
