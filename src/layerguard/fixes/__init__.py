@@ -80,9 +80,14 @@ def prepare(context: FileContext, violation: Violation) -> tuple[Region, str] | 
     target = service_module_path(project, context.path)
     if isinstance(target, Refusal):
         return target
+    if project.is_model_module(context.path):
+        return Refusal("a model module calling a service would make models and services import each other")
     analysed = analyse(found, context.tree, lambda name: _is_request(context, found, name))
     if isinstance(analysed, Refusal):
         return analysed
+    delivery = _delivery_import(context, analysed)
+    if delivery is not None:
+        return Refusal(f"the code uses `{delivery}` from the delivery layer: the service would import it (LG501)")
     _name_the_verb(context, analysed)
     _annotate(context, analysed)
     return analysed, target
@@ -116,6 +121,25 @@ def dotted_module(project: ProjectModel, source_path: str, target_path: str) -> 
     dotted = ".".join(relative.with_suffix("").parts)
     package = module.name if module.is_package else module.name.rpartition(".")[0]
     return dotted, package
+
+
+def _delivery_import(context: FileContext, region: Region) -> str | None:
+    """A name the moved code needs whose import the service module may not have."""
+    from layerguard.checkers.lg501_http_in_service import DELIVERY_MODULE_GLOBS, DELIVERY_PACKAGES
+    from layerguard.discover import PathMatcher
+    from layerguard.fixes.codemod import _import_parts
+
+    module = context.module
+    package = module.name if module.is_package else module.name.rpartition(".")[0]
+    delivery_modules = PathMatcher([*context.settings.view_modules, *DELIVERY_MODULE_GLOBS])
+    for name, binding in region.imports.items():
+        for module_name, obj, _ in _import_parts(binding, name, package):
+            if module_name.startswith(DELIVERY_PACKAGES):
+                return name
+            imported = context.project.modules_by_name.get(module_name)
+            if imported is not None and delivery_modules.matches(imported.path):
+                return name
+    return None
 
 
 def _is_request(context: FileContext, region: Region, name: str) -> bool:

@@ -20,8 +20,10 @@ larger expression has no fix.
 from __future__ import annotations
 
 import ast
+import re
 
 from layerguard.checkers.base import FileContext
+from layerguard.fixes.examples import Fixed, NotFixed
 from layerguard.fixes.regions import Refusal, Region, enclosing_function, statement_at
 from layerguard.violation import Violation
 
@@ -62,7 +64,8 @@ def region_for(context: FileContext, violation: Violation) -> Region | Refusal:
         holder = _cursor_block(function, block, _root_name(call.func.value))
         if holder is not None:
             block, index = holder
-            return Region(KIND, function, block, index, index + 1, None, "execute")
+            table_model, verb = _raw_sql_target(context, call)
+            return Region(KIND, function, block, index, index + 1, table_model, verb)
     if not returns_value:
         root = _root_name(call.func.value) if isinstance(call.func, ast.Attribute) else None
 
@@ -142,6 +145,27 @@ def _root_name(node: ast.expr) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+RAW_SQL_WRITE = re.compile(r"^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+[\"`]?(\w+)", re.IGNORECASE)
+SQL_VERBS = {"insert": "create", "update": "update", "delete": "delete"}
+
+
+def _raw_sql_target(context: FileContext, call: ast.Call) -> tuple[str | None, str]:
+    """`DELETE FROM payments_invoice ...` -> (the Invoice model, "delete"), by Django's
+    default table name `<app label>_<model name>`; (None, "execute") when unknown."""
+    sql = call.args[0] if call.args else None
+    if not (isinstance(sql, ast.Constant) and isinstance(sql.value, str)):
+        return None, "execute"
+    found = RAW_SQL_WRITE.match(sql.value)
+    if found is None:
+        return None, "execute"
+    verb = SQL_VERBS[found.group(1).split()[0].lower()]
+    table = found.group(2).lower()
+    for qualified, info in context.project.models.items():
+        if info.app and f"{info.app}_{info.name.lower()}" == table:
+            return qualified, verb
+    return None, verb
+
+
 def _cursor_block(function, block: list[ast.stmt], cursor: str | None):
     """The `with ...cursor() as <cursor>:` statement whose body is `block`, with its block."""
     for node in ast.walk(function):
@@ -155,3 +179,122 @@ def _cursor_block(function, block: list[ast.stmt], cursor: str | None):
                         for item in statement.items):
                     return statements, index
     return None
+
+
+FIXED = [
+    # Attribute assignments before the save move with it; the parameter is typed; the
+    # verb comes from the view's name; services.py is created with its imports.
+    Fixed(before={"shop/views.py": """
+        from django.shortcuts import get_object_or_404
+        from rest_framework.decorators import api_view
+        from rest_framework.response import Response
+
+        from shop.models import Order
+
+
+        @api_view(["POST"])
+        def pay_order(request, pk):
+            order = get_object_or_404(Order, pk=pk)
+            # paid now
+            order.paid = True
+            order.save()
+            return Response(status=204)
+        """}, after={"shop/views.py": """
+        from django.shortcuts import get_object_or_404
+        from rest_framework.decorators import api_view
+        from rest_framework.response import Response
+
+        from shop.models import Order
+        from shop.services import order_pay
+
+
+        @api_view(["POST"])
+        def pay_order(request, pk):
+            order = get_object_or_404(Order, pk=pk)
+            # paid now
+            order_pay(order=order)
+            return Response(status=204)
+        """, "shop/services.py": '''
+        """Services: the writes of this app (layerguard --fix moved some here)."""
+        from shop.models import Order
+
+
+        def order_pay(*, order: Order) -> None:
+            order.paid = True
+            order.save()
+        '''}),
+    # The result is used afterwards: returned and assigned; an import only the moved
+    # code used leaves the view; an existing service with the same body is reused.
+    Fixed(before={"shop/views.py": """
+        from shop.models import Order
+
+
+        def create_order(request):
+            order = Order.objects.create(total=1)
+            return order.pk
+
+
+        def create_another(request):
+            Order.objects.filter(paid=False).delete()
+        """, "shop/services.py": """
+        from shop.models import Order
+
+
+        def order_delete() -> None:
+            Order.objects.filter(paid=False).delete()
+        """}, after={"shop/views.py": """
+        from shop.services import order_create, order_delete
+
+
+        def create_order(request):
+            order = order_create()
+            return order.pk
+
+
+        def create_another(request):
+            order_delete()
+        """, "shop/services.py": """
+        from shop.models import Order
+
+
+        def order_delete() -> None:
+            Order.objects.filter(paid=False).delete()
+
+
+        def order_create() -> Order:
+            order = Order.objects.create(total=1)
+            return order
+        """}),
+]
+
+NOT_FIXED = [
+    NotFixed("""
+        from shop.models import Order
+
+        def pay(request, pk):
+            if Order.objects.filter(pk=pk).update(paid=True):
+                return None
+        """, "part of a larger expression"),
+    NotFixed("""
+        from shop.models import Order
+
+        def rename(request):
+            request.user.first_name = "x"
+            request.user.save()
+        """, "request"),
+    NotFixed("""
+        from shop.models import Order
+
+        class OrderView:
+            def post(self, request):
+                Order.objects.create(total=self.total)
+        """, "`self`"),
+    NotFixed("""
+        from shop.models import Order
+
+        def bump(request, pk):
+            total = 1
+            total = Order.objects.filter(pk=pk, total=total).update(total=total + 1)
+            return total
+        """, "rebinds"),
+]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 
 from layerguard.checkers.base import FileContext
+from layerguard.fixes.examples import Fixed, NotFixed
 from layerguard.fixes.regions import Refusal, Region, enclosing_function, statement_at
 from layerguard.violation import Violation
 
@@ -94,3 +95,66 @@ def _first_model(context: FileContext, statement: ast.With) -> str | None:
             if found is not None and found.model:
                 return found.model
     return None
+
+
+FIXED = [
+    Fixed(before={"shop/views.py": """
+        from django.db import transaction
+        from rest_framework.decorators import api_view
+        from rest_framework.response import Response
+
+        from shop.models import Order
+
+
+        @api_view(["POST"])
+        def refund_order(request, pk):
+            with transaction.atomic():
+                order = Order.objects.select_for_update().get(pk=pk)
+                order.paid = False
+                order.save()
+            return Response({"id": order.pk})
+        """}, after={"shop/views.py": """
+        from rest_framework.decorators import api_view
+        from rest_framework.response import Response
+        from shop.services import order_refund
+
+
+        @api_view(["POST"])
+        def refund_order(request, pk):
+            order = order_refund(pk=pk)
+            return Response({"id": order.pk})
+        """, "shop/services.py": '''
+        """Services: the writes of this app (layerguard --fix moved some here)."""
+        from django.db import transaction
+        from shop.models import Order
+
+
+        @transaction.atomic
+        def order_refund(*, pk) -> Order:
+            order = Order.objects.select_for_update().get(pk=pk)
+            order.paid = False
+            order.save()
+            return order
+        '''}),
+]
+
+NOT_FIXED = [
+    NotFixed("""
+        from django.db import transaction
+        from shop.models import Order
+
+        def close(request, pk):
+            with transaction.atomic():
+                order = Order.objects.select_for_update().get(pk=pk)
+                return order.total
+        """, "`return`"),
+    NotFixed("""
+        from django.db import transaction
+        from rest_framework.decorators import api_view
+
+        @api_view(["POST"])
+        @transaction.atomic
+        def refund(request):
+            return None
+        """, "decorated"),
+]
