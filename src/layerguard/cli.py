@@ -93,6 +93,9 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for parsing changed files (default: the number of CPUs).")
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped path with the reason (on standard error).")
+@click.option("--show-untyped", is_flag=True,
+              help="Also list the write-shaped calls LG101 stayed silent on because it could not type the "
+                   "receiver, with the reason (text and json).")
 @click.option("--fix", is_flag=True, help="Apply the fixes marked [*] (safe ones), then report what is left.")
 @click.option("--unsafe-fixes", is_flag=True,
               help="With --fix, also apply fixes that move code between modules (marked [*unsafe]).")
@@ -100,7 +103,7 @@ def main() -> None:
                                               "(exit 1 when there is something to fix).")
 @click.option("--add-noqa", is_flag=True, help="Add `# layerguard: ignore[CODE]` to every violation's line.")
 def check(paths, select, ignore, output_format, output_file, config_file, baseline_file, write_baseline_file,
-          diff_ref, exit_zero, no_cache, jobs, verbose, fix, unsafe_fixes, dry_run, add_noqa) -> None:
+          diff_ref, exit_zero, no_cache, jobs, verbose, show_untyped, fix, unsafe_fixes, dry_run, add_noqa) -> None:
     """Check PATHS (default: the current directory)."""
     if dry_run and not fix:
         raise LayerguardError("--dry-run goes with --fix (print the fixes without writing them)")
@@ -141,7 +144,8 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
     try:
         with TerminalProgress(delay=1.0) as progress:  # a cold run of a large project: show how far it is
             report = run_check(settings, paths, select_codes, ignore_codes, baseline=baseline, jobs=jobs,
-                               use_cache=not no_cache, progress=progress) if paths else _empty()
+                               use_cache=not no_cache, progress=progress,
+                               show_untyped=show_untyped) if paths else _empty()
     except SemgrepError as error:
         raise LayerguardError(str(error)) from None
     except Exception as error:  # never a traceback for the user; LAYERGUARD_DEBUG=1 shows it
@@ -160,7 +164,7 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
     if fix:
         report = _fix(settings, report, unsafe_fixes, dry_run, jobs, no_cache,
                       lambda: run_check(settings, paths, select_codes, ignore_codes, baseline=baseline, jobs=jobs,
-                                        use_cache=not no_cache))
+                                        use_cache=not no_cache, show_untyped=show_untyped))
         if report is None:
             return
     reporter = REPORTERS[output_format]
@@ -410,7 +414,7 @@ def audit(path, html_file, markdown_file, output_format, output_file, history_co
         baseline = read_baseline(baseline_path) if baseline_path is not None and baseline_path.exists() else None
     except BaselineError as error:
         raise LayerguardError(str(error)) from None
-    if (every != 1 or since_ref) and history_count is None and not since_ref:
+    if every != 1 and history_count is None and since_ref is None:
         raise LayerguardError("--every needs --history N or --since REF")
     try:
         with TerminalProgress() as progress:

@@ -39,4 +39,4 @@ def render(report: Report, color: bool = False) -> str:
         elif v.fix_note:
             block.append(f"  = {v.fix_note}")
         blocks.append("\n".join(block))
-    return "\n\n".join(blocks) + ("\n\n" if blocks else "") + text.summary(report) + "\n"
+    return "\n\n".join(blocks) + ("\n\n" if blocks else "") + "\n".join([text.summary(report), *text.untyped_lines(report)]) + "\n"

@@ -21,7 +21,20 @@ def render(report: Report, color: bool = False) -> str:
         else:
             lines.append(f"{v.path}:{v.line}:{v.column}: {v.code}{fix_marker(v)} {v.message}")
     lines.append(summary(report))
+    lines.extend(untyped_lines(report, color))
     return "\n".join(lines) + "\n"
+
+
+def untyped_lines(report: Report, color: bool = False) -> list[str]:
+    """--show-untyped: the write-shaped calls LG101 could not type."""
+    if report.untyped is None:
+        return []
+    lines = [f"LG101 stayed silent on {len(report.untyped)} write-shaped "
+             f"call{'s' if len(report.untyped) != 1 else ''} it could not type (--show-untyped):"]
+    for u in report.untyped:
+        text = f"{u['path']}:{u['line']}:{u['column']}: {u['call']}: {u['reason']}"
+        lines.append(escape(text) if color else text)
+    return lines
 
 
 def summary(report: Report) -> str:
