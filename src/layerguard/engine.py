@@ -33,6 +33,7 @@ from layerguard.facts import ModuleFacts, extract_with_signature, is_unreadable,
 from layerguard.filters import apply_suppressions, fingerprints
 from layerguard.project import ProjectModel
 from layerguard.report import Report
+from layerguard.runrecord import Inputs, stat_identity
 from layerguard.semgrep import SemgrepFailure, SemgrepMatch, start_semgrep
 from layerguard.violation import Violation
 
@@ -59,12 +60,20 @@ def build_project(settings: Settings, cache: Cache | None = None, jobs: int | No
     return ProjectModel(settings, facts), sources
 
 
-def _read(settings: Settings, files: list[str]) -> tuple[dict[str, bytes], dict[str, str], list[Skipped]]:
+def _read(settings: Settings, files: list[str], inputs: Inputs | None = None
+          ) -> tuple[dict[str, bytes], dict[str, str], list[Skipped]]:
     """Every file's bytes. A file that cannot be read is an LG900 on its path (its bytes
-    stand for the reason); one with nothing to read (vanished, a FIFO) is skipped."""
+    stand for the reason); one with nothing to read (vanished, a FIFO) is skipped.
+    With `inputs`, each file's identity is taken before it is read (runrecord.py)."""
     sources: dict[str, bytes] = {}
     skipped: list[Skipped] = []
+    identities: dict[str, tuple | None] = {}
     for path in files:
+        if inputs is not None:
+            try:
+                identities[path] = stat_identity(os.stat(settings.root / path))
+            except OSError:
+                identities[path] = None
         source = read_source(settings.root / path)
         if isinstance(source, ReadProblem):
             if source.skip:
@@ -72,7 +81,13 @@ def _read(settings: Settings, files: list[str]) -> tuple[dict[str, bytes], dict[
                 continue
             source = unreadable_source(source.reason)
         sources[path] = source
-    return sources, {path: content_hash(source) for path, source in sources.items()}, skipped
+    digests = {path: content_hash(source) for path, source in sources.items()}
+    if inputs is not None:
+        root = str(settings.root)
+        for path in files:
+            if path in digests:
+                inputs.files[os.path.join(root, path)] = (identities[path], digests[path])
+    return sources, digests, skipped
 
 
 def _facts(sources: dict[str, bytes], digests: dict[str, str], cache: Cache, jobs: int | None,
@@ -136,7 +151,10 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
     cache = cache if cache is not None else Cache(root, enabled=use_cache)
     discovery = discover_files(settings)
     progress("read", 0, len(discovery.files))
-    sources, digests, unread = _read(settings, discovery.files)
+    inputs = Inputs(directories=dict(discovery.directories))
+    for gitignore in discovery.gitignores:
+        inputs.add_file(gitignore)
+    sources, digests, unread = _read(settings, discovery.files, inputs)
     progress("read", len(discovery.files), len(discovery.files))
     files = [path for path in discovery.files if path in sources]
     targets = select_targets(files, settings, paths)
@@ -209,7 +227,8 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
                   skipped=[(_display_skipped(display, s.path), s.reason) for s in skipped],
                   suppressed_violations=shown(sorted(suppressed, key=Violation.sort_key)),
                   baselined_violations=shown(known),
-                  project=project if keep_project else None, sources=sources if keep_project else {})
+                  project=project if keep_project else None, sources=sources if keep_project else {},
+                  inputs=inputs)
 
 
 def _semgrep_rule_files(rules: list[Rule]) -> list[Path]:
