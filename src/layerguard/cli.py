@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 
 from layerguard import __version__
-from layerguard.checkers import ALL_RULES, RULES_BY_CODE, rule_catalog
+from layerguard.checkers import ALL_RULES, RULES_BY_CODE, rule_catalog, rule_page  # noqa: F401 (rule_page: used by scripts)
 from layerguard.baseline import DEFAULT_BASELINE, BaselineError, read_baseline, write_baseline
 from layerguard import runrecord
 from layerguard.config import (CONFIG_FILENAMES, ConfigError, Settings, find_config_file, load_settings,
@@ -261,16 +261,6 @@ def explain(code: str) -> None:
     click.echo(rule_page(rule))
 
 
-def rule_page(rule) -> str:
-    """The rule's page, as `explain` prints it and docs/rules.md collects it."""
-    page = f"# {rule.name} ({rule.code})\n\n{rule.documentation()}\n"
-    if rule.OPTIONS:
-        page += "\n## Options\n"
-        for name, (kind, default) in rule.OPTIONS.items():
-            page += f"- `{name}` ({kind.__name__}, default `{default!r}`): `[tool.layerguard.lint.{rule.code}]`\n"
-    return page
-
-
 @main.command()
 @click.argument("path", required=False, default=".", type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="mermaid", show_default=True)
@@ -425,3 +415,14 @@ def _write_audit(result, html_file, markdown_file, output_format, output_file) -
     tty = sys.stdout.isatty()
     render_text(result, Console(highlight=False, force_terminal=tty, no_color=not tty or None,
                                 width=None if tty else 140))
+
+
+@main.command()
+def server() -> None:
+    """Run the language server on standard input/output (needs `pip install layerguard[lsp]`)."""
+    try:
+        from layerguard.server import serve
+    except ImportError as error:
+        raise LayerguardError(f"the language server needs the `lsp` extra: pip install 'layerguard[lsp]' "
+                              f"({error})") from None
+    serve()

@@ -377,3 +377,74 @@ def _display_prefix(root: Path):
     if base == ".":
         return lambda path: path
     return lambda path: posixpath.normpath(f"{base}/{path}")
+
+
+class Workspace:
+    """The project kept in memory between checks, for the language server (server.py).
+
+    Built once like a check (every file's facts, from the cache where they are); then
+    `update(path, source)` takes an edited buffer: the file's facts are extracted again
+    (one `ast` pass), and when its signature (what other files' verdicts can depend on)
+    is unchanged, the model swaps them in (ProjectModel.replace_facts) instead of being
+    rebuilt; a changed signature rebuilds the model from the facts held in memory, no
+    file is read again. `violations(path, matches)` runs every rule on one file;
+    `semgrep(path)` returns its matches, cached by content for the text seen before."""
+
+    def __init__(self, settings: Settings, select: list[str], ignore: list[str], use_cache: bool = True):
+        self.settings = settings
+        self.rules = [rule() for rule in selected_rules(select, ignore)]
+        self.rule_files = _semgrep_rule_files(self.rules)
+        self.rules_key = _key(__version__, [(p.name, p.read_bytes()) for p in self.rule_files])
+        self.rules_by_id = _rules_by_semgrep_id(self.rules)
+        self.cache = Cache(settings.root, enabled=use_cache)
+        self.sources, self.digests, _ = _read(settings, discover_files(settings).files)
+        facts, self.signatures = _facts(self.sources, self.digests, self.cache, None)
+        self.cache.save(set(self.digests.values()))
+        self.project = ProjectModel(settings, facts)
+        self.rebuilds = 0  # how often an edit changed a signature (tests and the latency script read it)
+
+    def update(self, path: str, source: bytes) -> bool:
+        """Take a buffer's text; True when anything changed."""
+        digest = content_hash(source)
+        if self.digests.get(path) == digest:
+            return False
+        facts, signature = extract_with_signature(source)
+        known = path in self.project.facts_by_path
+        self.sources[path], self.digests[path] = source, digest
+        if known and self.signatures.get(path) == signature:
+            self.project.replace_facts(path, facts)
+        else:
+            self.signatures[path] = signature
+            self.project = ProjectModel(self.settings, {**self.project.facts_by_path, path: facts})
+            self.rebuilds += 1
+        return True
+
+    def needs_semgrep(self, path: str) -> bool:
+        return bool(self.rule_files) and not self.project.is_exempt(path) \
+            and self.project.facts_by_path[path].parse_error is None
+
+    def cached_matches(self, path: str) -> list[SemgrepMatch] | None:
+        if not self.needs_semgrep(path):
+            return []
+        return self.cache.get_matches(self.digests[path], self.rules_key)
+
+    def scan(self, path: str, source: bytes) -> list[SemgrepMatch] | None:
+        """semgrep on one text (a process start, ~0.2 s); touches no state, so it can run
+        in a thread while edits go on. None when semgrep gave up on the file."""
+        # No root: semgrep reads a copy of these bytes (the buffer), not the file on disk.
+        result = start_semgrep(self.rule_files, {path: source}, None).result()
+        if path in result.failures:
+            return None
+        return [m for m in result.matches if m.path == path]
+
+    def remember_matches(self, source: bytes, matches: list[SemgrepMatch]) -> None:
+        self.cache.put_matches(content_hash(source), self.rules_key, matches)
+
+    def violations(self, path: str, matches: list[SemgrepMatch]) -> tuple[list[Violation], list[Violation]]:
+        """Every selected rule on one file with the given semgrep matches: (kept, suppressed)."""
+        kept, suppressed, _ = _check_file(path, self.sources[path], self.project, self.settings, self.rules,
+                                          self.rules_by_id, matches)
+        return kept, suppressed
+
+    def save_cache(self) -> None:
+        self.cache.save(set(self.digests.values()))
