@@ -11,9 +11,11 @@ import click
 from rich.console import Console
 
 from layerguard import __version__
-from layerguard.checkers import ALL_RULES, RULES_BY_CODE, rule_catalog
+from layerguard.checkers import ALL_RULES, RULES_BY_CODE, rule_catalog, rule_page  # noqa: F401 (rule_page: used by scripts)
 from layerguard.baseline import DEFAULT_BASELINE, BaselineError, read_baseline, write_baseline
-from layerguard.config import ConfigError, Settings, find_config_file, load_settings, validate_code_selector
+from layerguard import runrecord
+from layerguard.config import (CONFIG_FILENAMES, ConfigError, Settings, find_config_file, load_settings,
+                               validate_code_selector)
 from layerguard.discover import resolved_path
 from layerguard.engine import build_project
 from layerguard.gitdiff import DiffError, changed_python_files
@@ -119,7 +121,8 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
     for path in paths:  # one line, as every other error (a dangling link exists: it is an LG900)
         if not os.path.lexists(path):
             raise LayerguardError(f"path `{path}` does not exist")
-    settings = _load(config_file, paths[0])
+    first_path = paths[0]
+    settings = _load(config_file, first_path)
     select_codes = _split_codes(select) or settings.select
     ignore_codes = [*settings.ignore, *(_split_codes(ignore) or [])]
     for option, codes in (("--select", _split_codes(select) or []), ("--ignore", _split_codes(ignore) or [])):
@@ -152,9 +155,8 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
         if os.environ.get("LAYERGUARD_DEBUG"):
             raise
         raise LayerguardError(f"internal error: {type(error).__name__}: {error} (rerun with LAYERGUARD_DEBUG=1)") from None
-    if verbose:
-        for path, reason in report.skipped:
-            click.echo(f"layerguard: skipped {path}: {reason}", err=True)
+    stderr = "".join(f"layerguard: skipped {path}: {reason}\n" for path, reason in report.skipped) if verbose else ""
+    click.echo(stderr, err=True, nl=False)
     if writing:
         _write_baseline(baseline_path, report, settings)
         return
@@ -168,14 +170,43 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
         if report is None:
             return
     reporter = REPORTERS[output_format]
+    markup = output_file is None and output_format == "text" and sys.stdout.isatty()
+    text = reporter(report, markup)
     if output_file is not None:
-        output_file.write_text(reporter(report, False), encoding="utf-8")
-    elif output_format == "text" and sys.stdout.isatty():
-        Console(highlight=False, soft_wrap=True).print(reporter(report, True), end="")
+        output_file.write_text(text, encoding="utf-8")
+    elif markup:
+        Console(highlight=False, soft_wrap=True).print(text, end="")
     else:
-        click.echo(reporter(report, False), nl=False)
-    if report.violations and not exit_zero:
-        sys.exit(EXIT_VIOLATIONS)
+        click.echo(text, nl=False)
+    exit_code = EXIT_VIOLATIONS if report.violations and not exit_zero else EXIT_CLEAN
+    if report.inputs is not None:
+        _remember_run(report, settings, config_file, first_path, baseline_path, runrecord.Record(
+            inputs=report.inputs, stdout="" if output_file is not None else text, stderr=stderr,
+            exit_code=exit_code, markup=markup,
+            output=(os.path.abspath(output_file), text) if output_file is not None else None))
+    if exit_code:
+        sys.exit(exit_code)
+
+
+def _remember_run(report, settings: Settings, config_file: Path | None, first_path: Path,
+                  baseline_path: Path | None, record) -> None:
+    """Keep this run's output with everything it depended on, for launch.py to replay:
+    the files discovery read (in report.inputs), the config and baseline files, and the
+    config names and root markers whose absence placed the project root."""
+    inputs = record.inputs
+    if config_file is not None:
+        inputs.add_file(os.path.abspath(config_file))
+    start = resolved_path(first_path)
+    directory = start if start.is_dir() else start.parent
+    root = settings.root.resolve()
+    for ancestor in [directory, *directory.parents]:
+        for name in CONFIG_FILENAMES:
+            inputs.add_optional(str(ancestor / name))
+        if ancestor == root or root in ancestor.parents:
+            inputs.absent.update(str(ancestor / m) for m in ROOT_MARKERS if not os.path.lexists(ancestor / m))
+    if baseline_path is not None:
+        inputs.add_optional(os.path.abspath(baseline_path))
+    runrecord.save(record)
 
 
 def _fix(settings: Settings, report, unsafe: bool, dry_run: bool, jobs, no_cache: bool, recheck):
@@ -299,16 +330,6 @@ def explain(code: str) -> None:
     if rule is None:
         raise LayerguardError(f"unknown rule `{code}` (see `layerguard rules`)")
     click.echo(rule_page(rule))
-
-
-def rule_page(rule) -> str:
-    """The rule's page, as `explain` prints it and docs/rules.md collects it."""
-    page = f"# {rule.name} ({rule.code})\n\n{rule.documentation()}\n"
-    if rule.OPTIONS:
-        page += "\n## Options\n"
-        for name, (kind, default) in rule.OPTIONS.items():
-            page += f"- `{name}` ({kind.__name__}, default `{default!r}`): `[tool.layerguard.lint.{rule.code}]`\n"
-    return page
 
 
 @main.command()
@@ -465,3 +486,14 @@ def _write_audit(result, html_file, markdown_file, output_format, output_file) -
     tty = sys.stdout.isatty()
     render_text(result, Console(highlight=False, force_terminal=tty, no_color=not tty or None,
                                 width=None if tty else 140))
+
+
+@main.command()
+def server() -> None:
+    """Run the language server on standard input/output (needs `pip install layerguard[lsp]`)."""
+    try:
+        from layerguard.server import serve
+    except ImportError as error:
+        raise LayerguardError(f"the language server needs the `lsp` extra: pip install 'layerguard[lsp]' "
+                              f"({error})") from None
+    serve()
