@@ -15,7 +15,7 @@ import ast
 from typing import Any
 
 from layerguard.orm import Origin, OrmType, OrmTyper, OrmWrite
-from layerguard.typemodel.bindings import FileContext, latest_binding
+from layerguard.typemodel.bindings import FileContext, enclosing_function, latest_binding
 
 __all__ = ["FileTypes", "OrmType", "OrmWrite"]
 
@@ -25,6 +25,13 @@ class FileTypes:
 
     def __init__(self, context: FileContext):
         self.context = context
+        # Parameters whose type a framework signature fixes but no annotation says, as
+        # (function def line, name) -> model: a serializer's `get_<field>(self, obj)`.
+        self.parameter_models: dict[tuple[int, str], str] = {}
+
+    def assume_parameter(self, function: ast.AST, name: str, model: str) -> None:
+        """Treat parameter `name` of `function` as an instance of `model`."""
+        self.parameter_models[(function.lineno, name)] = model
 
     def type_of(self, node: ast.AST, at: ast.AST | None = None) -> OrmType | None:
         """What `node` is (a model class, manager, queryset, related manager or instance),
@@ -47,6 +54,11 @@ class FileTypes:
         environment: dict[str, Origin] = {}
         for name in _names_read(node):
             origin = latest_binding(self.context, at, name)
+            if origin is not None and origin.kind == "annotation" and not origin.annotation and self.parameter_models:
+                function = enclosing_function(self.context, at)
+                model = self.parameter_models.get((getattr(function, "lineno", 0), name))
+                if model:
+                    origin = Origin("annotation", annotation=model)
             if origin is not None:
                 environment[name] = origin
         return environment
