@@ -26,3 +26,12 @@ def test_case_study_selector_rewrite_and_plain_lookup_report_nothing(tmp_path):
     result = _check(project, "LG204")
     assert [path for _, path, _ in result.found()] == ["shop/views.py", "shop/views.py"]
     assert all(line != 45 for _, _, line in result.found())  # get_object_or_404 in order_detail
+
+
+def test_case_study_per_item_get_is_one_n_plus_one_and_the_in_bulk_rewrite_is_silent(tmp_path):
+    project = copy_fixture("selector_case_study", tmp_path)
+    result = _check(project, "LG205")
+    assert result.found("LG205") == [("LG205", "shop/views.py", 36)]
+    message = result.json["violations"][0]["message"]
+    assert message.startswith("`Product.objects.get(...)` runs a query on every iteration of a loop in a view")
+    assert message.endswith("in shop/selectors.py")

@@ -8,6 +8,7 @@ from layerguard.checkers.lg201_side_effect_in_view import SideEffectInView
 from layerguard.checkers.lg202_transaction_in_view import TransactionInView
 from layerguard.checkers.lg203_complex_view import ComplexView
 from layerguard.checkers.lg204_complex_query_in_view import ComplexQueryInView
+from layerguard.checkers.lg205_query_in_loop_in_view import QueryInLoopInView
 from layerguard.checkers.lg301_side_effect_in_serializer import SideEffectInSerializer
 from layerguard.checkers.lg302_logic_in_serializer_save import LogicInSerializerSave
 from layerguard.checkers.lg303_transaction_in_serializer import TransactionInSerializer
@@ -22,6 +23,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     TransactionInView,
     ComplexView,
     ComplexQueryInView,
+    QueryInLoopInView,
     SideEffectInSerializer,
     LogicInSerializerSave,
     TransactionInSerializer,

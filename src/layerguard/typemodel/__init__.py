@@ -50,18 +50,34 @@ class FileTypes:
         return OrmTyper(context.project, context.module, enclosing_class)
 
     def _environment(self, node: ast.AST, at: ast.AST) -> dict[str, Origin]:
-        """The local names `node` reads, each with where it last got its value."""
+        """The local names `node` reads, each with where it last got its value, and the
+        names those values read in turn (`orders = Order.objects.filter(...)`, then
+        `for order in orders`: `order` needs `orders`), a few levels deep."""
         environment: dict[str, Origin] = {}
-        for name in _names_read(node):
-            origin = latest_binding(self.context, at, name)
-            if origin is not None and origin.kind == "annotation" and not origin.annotation and self.parameter_models:
-                function = enclosing_function(self.context, at)
-                model = self.parameter_models.get((getattr(function, "lineno", 0), name))
-                if model:
-                    origin = Origin("annotation", annotation=model)
-            if origin is not None:
-                environment[name] = origin
+        pending = [(name, at) for name in _names_read(node)]
+        for _ in range(4):
+            following = []
+            for name, where in pending:
+                if name in environment:
+                    continue
+                origin = self._origin(name, where)
+                if origin is not None:
+                    environment[name] = origin
+                    if origin.node is not None and hasattr(origin.node, "lineno"):
+                        following.extend((read, origin.node) for read in _names_read(origin.node) if read != name)
+            pending = following
+            if not pending:
+                break
         return environment
+
+    def _origin(self, name: str, at: ast.AST) -> Origin | None:
+        origin = latest_binding(self.context, at, name)
+        if origin is not None and origin.kind == "annotation" and not origin.annotation and self.parameter_models:
+            function = enclosing_function(self.context, at)
+            model = self.parameter_models.get((getattr(function, "lineno", 0), name))
+            if model:
+                origin = Origin("annotation", annotation=model)
+        return origin
 
 
 def _names_read(node: Any) -> list[str]:
