@@ -12,6 +12,7 @@ from layerguard.checkers.lg205_query_in_loop_in_view import QueryInLoopInView
 from layerguard.checkers.lg301_side_effect_in_serializer import SideEffectInSerializer
 from layerguard.checkers.lg302_logic_in_serializer_save import LogicInSerializerSave
 from layerguard.checkers.lg303_transaction_in_serializer import TransactionInSerializer
+from layerguard.checkers.lg304_query_in_serializer import QueryInSerializer
 from layerguard.checkers.lg401_cross_app_foreign_key import CrossAppForeignKey
 from layerguard.checkers.lg402_cross_app_model_import import CrossAppModelImport
 from layerguard.checkers.lg501_http_in_service import HttpInService
@@ -27,6 +28,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     SideEffectInSerializer,
     LogicInSerializerSave,
     TransactionInSerializer,
+    QueryInSerializer,
     CrossAppForeignKey,
     CrossAppModelImport,
     HttpInService,

@@ -98,6 +98,7 @@ class QueryInLoopInView(Rule):
     ]
     VALID = [
         Example("""
+            from django.contrib.contenttypes.models import ContentType
             from django.core.cache import cache
             from django.db.models import Prefetch
 
@@ -116,6 +117,7 @@ class QueryInLoopInView(Rule):
                 prefetched = Order.objects.prefetch_related("items", Prefetch("tags", queryset=Tag.objects.all()))
                 for order in prefetched:
                     print(order.items.all(), order.items.count(), [tag.name for tag in order.tags.all()])
+                    ContentType.objects.get_for_model(order)  # cached by ContentType's manager
                 items = Item.objects.filter(order__in=orders)
                 for order in orders[:10]:
                     print(items)

@@ -37,6 +37,8 @@ EVALUATING_BUILTINS = {"list", "tuple", "set", "sorted", "len", "bool", "sum", "
 # iteration, `len()`, `.count()`, `.exists()`. Anything else builds a new query.
 PREFETCH_SERVED = {"all", "count", "exists", "acount", "aexists"}
 WRITES = MANAGER_WRITES | RELATED_WRITES
+# ContentTypeManager's cached lookups (and managers that proxy it, such as netbox's ObjectType).
+CACHED_LOOKUPS = {"get_for_model", "get_for_models", "get_for_id", "clear_cache"}
 # What makes a query more than a lookup (LG204).
 COMPLEX_METHODS = {"annotate", "aggregate", "alias", "raw", "extra", "aaggregate"}
 COMPLEX_EXPRESSIONS = {"Subquery", "OuterRef", "Exists", "Window", "RawSQL"}
@@ -118,7 +120,7 @@ def chains_in(context: Any, scope: ast.AST) -> list[Chain]:
         return context.memo[key]
     inner: set[int] = set()
     found: list[Chain] = []
-    for node in ast.walk(scope):  # breadth first: an outer call comes before its inner calls
+    for node in _walk_body(scope):  # breadth first: an outer call comes before its inner calls
         if not isinstance(node, (ast.Call, ast.Subscript)) or id(node) in inner:
             continue
         chain = chain_at(context, node)
@@ -135,6 +137,16 @@ def chains_in(context: Any, scope: ast.AST) -> list[Chain]:
     found.sort(key=lambda chain: (chain.node.lineno, chain.node.col_offset))
     context.memo[key] = found
     return found
+
+
+def _walk_body(scope: ast.AST) -> Iterator[ast.AST]:
+    """`ast.walk` of a function's body only: its decorators and defaults run once, at
+    import (`@extend_schema_field(queryset=Tag.objects.all())` is not the method's query)."""
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        for statement in scope.body:
+            yield from ast.walk(statement)
+    else:
+        yield from ast.walk(scope)
 
 
 def chain_at(context: Any, node: ast.expr, depth: int = 0) -> Chain | None:
@@ -173,6 +185,8 @@ def chain_at(context: Any, node: ast.expr, depth: int = 0) -> Chain | None:
         kind, model = start_type.kind, start_type.model
     # Keep the links that act on a queryset; an evaluator ends the chain (what follows
     # acts on a row or a number).
+    if links[0][0] in CACHED_LOOKUPS:
+        return None  # ContentType's own cache: one query per process, not per call
     kept: list[tuple[str, ast.AST]] = []
     for name, link in links:
         kept.append((name, link))
