@@ -54,3 +54,14 @@ def selected_rules(select: list[str], ignore: list[str]) -> list[type[Rule]]:
         if selected > ignored or (rule.code == "LG900" and ignored < 0):
             chosen.append(rule)
     return chosen
+
+
+def rule_page(rule) -> str:
+    """The rule's page, as `explain` prints it, the language server's hover shows it and
+    docs/rules.md collects it."""
+    page = f"# {rule.name} ({rule.code})\n\n{rule.documentation()}\n"
+    if rule.OPTIONS:
+        page += "\n## Options\n"
+        for name, (kind, default) in rule.OPTIONS.items():
+            page += f"- `{name}` ({kind.__name__}, default `{default!r}`): `[tool.layerguard.lint.{rule.code}]`\n"
+    return page
