@@ -294,6 +294,21 @@ class ProjectModel:
             return f"{prefix}services/"
         return f"{prefix}services.py"
 
+    def selector_module_hint(self, path: str) -> str:
+        """Where a read found in `path` should go: the app's selector module as it exists
+        (any file matching `selector-modules` in the app), else `<app>/selectors.py`."""
+        app = self.app_of(path)
+        if app is None:
+            return "a selector module"
+        prefix = f"{app.directory}/" if app.directory else ""
+        existing = sorted(candidate for candidate in self.facts_by_path
+                          if candidate.startswith(prefix) and self.is_selector_module(candidate)
+                          and self.app_of(candidate) == app)
+        if existing:
+            first = PurePosixPath(existing[0])
+            return f"{first.parent}/" if first.name == "__init__.py" or len(existing) > 1 else existing[0]
+        return f"{prefix}selectors.py"
+
     @cached_property
     def _directories(self) -> set[str]:
         return {str(PurePosixPath(path).parent) for path in self.facts_by_path}
