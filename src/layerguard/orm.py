@@ -14,9 +14,10 @@ from __future__ import annotations
 import ast
 import copy
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from layerguard.facts import dotted_name
-from layerguard.project import USER_MODEL, ModuleInfo, ProjectModel
+from layerguard.project import CONTRIB_MODELS, MODEL_BASES, USER_MODEL, ModuleInfo, ProjectModel
 
 MANAGER_WRITES = {
     "create", "update", "delete", "bulk_create", "bulk_update", "get_or_create", "update_or_create",
@@ -38,14 +39,25 @@ NOT_QUERYSETS = {"count", "exists", "aggregate", "in_bulk", "iterator", "explain
                  "acount", "aexists", "aaggregate", "ain_bulk", "acontains", "update", "delete",
                  "bulk_create", "bulk_update",
                  *TUPLE_GETTERS, *MANAGER_WRITES}
+CONTENT_TYPE = CONTRIB_MODELS["contenttypes.ContentType"]
 GET_OBJECT_SHORTCUTS = {"django.shortcuts.get_object_or_404", "django.shortcuts.aget_object_or_404"}
-USER_RELATIONS = {"groups", "user_permissions"}
+MANAGER_NAMES = ("objects", "_default_manager", "_base_manager")
+# Calls whose result is a model class layerguard cannot name: its manager is still a manager.
+MODEL_CLASS_CALLS = {"django.apps.apps.get_model", "django.apps.registry.apps.get_model"}
+
+
+class ModelRelations(Protocol):
+    """The model graph (typemodel/models.py): what `instance.<name>` is."""
+
+    def relation(self, model: str, attribute: str) -> Any: ...
 
 
 @dataclass(frozen=True)
 class OrmType:
-    kind: str  # "class", "manager", "queryset", "related", "instance"
+    kind: str  # "class", "manager", "queryset", "related", "instance", "instances", "m2m-field"
     model: str | None  # qualified model name; None when the model is not known
+    # "instances" is a list of instances (`bulk_create`'s result); "m2m-field" is
+    # `Model.tags` on the class, whose `.through` is the model in `model`.
 
 
 @dataclass(frozen=True)
@@ -65,8 +77,10 @@ class OrmWrite:
 
 
 class OrmTyper:
-    def __init__(self, project: ProjectModel, module: ModuleInfo, enclosing_class: str | None = None):
+    def __init__(self, project: ProjectModel, module: ModuleInfo, enclosing_class: str | None = None,
+                 graph: ModelRelations | None = None):
         self.project = project
+        self.graph = graph
         self.module = module
         self.enclosing_class = enclosing_class
 
@@ -101,9 +115,9 @@ class OrmTyper:
             return self._type_of_call(node, env)
         if isinstance(node, ast.Subscript):
             base = self.type_of(node.value, env)
-            if base and base.kind in ("queryset", "manager", "related"):
+            if base and base.kind in ("queryset", "manager", "related", "instances"):
                 if isinstance(node.slice, ast.Slice):
-                    return OrmType("queryset", base.model)
+                    return OrmType("instances" if base.kind == "instances" else "queryset", base.model)
                 return OrmType("instance", base.model)
         return None
 
@@ -129,10 +143,14 @@ class OrmTyper:
         return name in self.project._bindings_of(self.module.path)
 
     def _type_of_origin(self, origin: Origin, env: dict[str, Origin]) -> OrmType | None:
-        if origin.kind == "annotation":
+        if origin.kind in ("annotation", "class-annotation"):
             if not origin.annotation:
                 return None
             cls = self._class_named(origin.annotation) or self._model_by_string(origin.annotation)
+            if origin.kind == "class-annotation":  # `type[Order]`, `type[models.Model]`
+                if cls is None and self.project.resolve(self.module, origin.annotation) in MODEL_BASES:
+                    return OrmType("class", None)
+                return OrmType("class", cls.model if cls.model not in MODEL_BASES else None) if cls else None
             return OrmType("instance", cls.model) if cls else None
         value = self.type_of(origin.node, env) if origin.node is not None else None
         if origin.kind == "assign-first-of-tuple":
@@ -149,7 +167,7 @@ class OrmTyper:
                     return OrmType("instance", manager.model)
             return None
         if origin.kind == "loop":
-            if value and value.kind in ("queryset", "manager", "related"):
+            if value and value.kind in ("queryset", "manager", "related", "instances"):
                 return OrmType("instance", value.model)
             return None
         return value
@@ -179,23 +197,28 @@ class OrmTyper:
         if base is None:
             return None
         if base.kind == "class":
-            info = self.project.model_info(base.model) if base.model else None
+            if base.model is None:  # a model class held in a variable
+                return OrmType("manager", None) if node.attr in MANAGER_NAMES else None
+            info = self.project.model_info(base.model)
             if info and node.attr in info.managers:
                 return OrmType("manager", base.model)
+            relation = self.graph.relation(base.model, node.attr) if self.graph else None
+            if relation is not None and relation.many_to_many:
+                return OrmType("m2m-field", relation.through)
             return None
+        if base.kind == "m2m-field":
+            return OrmType("class", base.model) if node.attr == "through" else None
         if base.kind == "instance":
             return self._relation(base.model, node.attr)
         return None
 
     def _relation(self, model: str | None, attribute: str) -> OrmType | None:
+        """`instance.<attribute>`: a related manager or instance, by the model graph."""
         if model is None:
             return OrmType("related", None) if attribute.endswith("_set") else None
-        if model == USER_MODEL and attribute in USER_RELATIONS:
-            return OrmType("related", "django.contrib.auth.models.Group")
-        accessors = self.project.relation_accessors.get(model, {})
-        if attribute in accessors:
-            kind, related = accessors[attribute]
-            return OrmType("related" if kind == "manager" else "instance", related)
+        relation = self.graph.relation(model, attribute) if self.graph else None
+        if relation is not None:
+            return OrmType("related" if relation.kind == "manager" else "instance", relation.target)
         if attribute.endswith("_set") and model not in self.project.models:
             return OrmType("related", None)  # external model: only Django's default accessors
         return None
@@ -210,11 +233,16 @@ class OrmTyper:
             if base is not None and base.kind in ("manager", "queryset", "related"):
                 if method in INSTANCE_GETTERS:
                     return OrmType("instance", base.model)
+                if method in ("bulk_create", "abulk_create"):
+                    return OrmType("instances", base.model)
                 if method in NOT_QUERYSETS:
                     return None
                 return OrmType("queryset", base.model)
             if base is not None and base.kind == "class":
                 return None
+            if base is not None and base.kind == "instance" and base.model == CONTENT_TYPE \
+                    and method == "model_class":
+                return OrmType("class", None)
         dotted = dotted_name(func)
         if dotted is None or dotted.split(".")[0] in env:
             return None
@@ -226,6 +254,13 @@ class OrmTyper:
             return None
         if qualified == "django.contrib.auth.get_user_model":
             return OrmType("class", USER_MODEL)
+        if qualified in MODEL_CLASS_CALLS:
+            return OrmType("class", None)
+        if dotted in ("list", "sorted") and len(node.args) == 1 and not node.keywords:
+            items = self.type_of(node.args[0], env)  # `list(Order.objects.filter(...))`
+            if items and items.kind in ("queryset", "manager", "related", "instances"):
+                return OrmType("instances", items.model)
+            return None
         called = self._class_named(dotted)
         if called and called.kind == "class":
             return OrmType("instance", called.model)

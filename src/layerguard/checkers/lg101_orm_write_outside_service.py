@@ -28,8 +28,11 @@ class OrmWriteOutsideService(Rule):
     model then types the receiver, following a local name to its latest binding in the
     function (assignment, walrus, `for` target, annotated parameter). `Order.objects`, a queryset chain from it,
     `Order(...)`, `Order.objects.get(...)`, `get_object_or_404(Order, ...)`, a parameter
-    annotated `Order`, `self.get_object()` in a view, `request.user`, and a relation of a
-    known instance (`order.items`) are writes; anything it cannot type (`form.save()`,
+    annotated `Order`, `self.get_object()` in a view, `request.user`, and whatever the
+    model graph reaches from a known instance or class (`item.order.customer`, reverse
+    managers by `related_name` or `<model>_set`, many-to-many both ways, `user.groups`,
+    `Order.tags.through.objects`), the loop variable over any of those, and the manager
+    of a model class held in a variable (`type[Order]`, `apps.get_model(...)`) are writes; anything it cannot type (`form.save()`,
     `serializer.save()`, `image.save()`, `cache.delete()`, `dict.update()`, `super().save()`)
     is left alone: silence is preferred to a guess. Tests, migrations, settings and
     factories are exempt, and a model module may write its own app's models.
@@ -223,6 +226,44 @@ class OrmWriteOutsideService(Rule):
                 if created:
                     Order.objects.create(customer=instance)  # expect
             """, path="shop/signals.py"),
+        Example("""
+            from shop.models import Item, Order, Tag
+
+            def close(request, item: Item):
+                item.order.customer.delete()  # expect
+                item.order.customer.orders.filter(paid=False).first().items.create(sku="x")  # expect
+                Tag.objects.get(pk=1).order_set.clear()  # expect
+                request.user.customer.save()  # expect
+                request.user.groups.clear()  # expect
+            """),
+        Example("""
+            from shop.models import Order
+
+            def untag(request):
+                Order.tags.through.objects.filter(tag_id=1).delete()  # expect
+                OrderTag = Order.tags.through
+                OrderTag.objects.all().delete()  # expect
+            """),
+        Example("""
+            from shop.models import Item, Order
+
+            def reprice(request):
+                for order in Order.objects.bulk_create([Order(total=1)]):  # expect
+                    order.items.create(sku="x")  # expect
+                [item.delete() for item in Item.objects.filter(sku="")]  # expect
+                for order in list(Order.objects.filter(paid=False)):
+                    order.save()  # expect
+            """),
+        Example("""
+            from django.apps import apps
+            from django.contrib.contenttypes.models import ContentType
+            from shop.models import Order
+
+            def purge(request, model: type[Order], content_type: ContentType):
+                model.objects.all().delete()  # expect
+                apps.get_model("shop", "Tag").objects.create(name="x")  # expect
+                content_type.model_class().objects.filter(pk=1).delete()  # expect
+            """),
     ]
 
     VALID = [
@@ -323,6 +364,18 @@ class OrmWriteOutsideService(Rule):
                 "deploy/__init__.py": "",
                 "manage.py": "import os\n\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'deploy.production')\n",
             }),
+        Example("""
+            from shop.models import Order
+
+            def lookalikes(request, data, model, rows):
+                data.order.delete()
+                data.tags.through.objects.all().delete()
+                model.objects.create()
+                Order.objects.get(pk=1).not_a_relation.delete()
+                for row in rows:
+                    row.save()
+                [row.delete() for row in rows]
+            """),
     ]
 
     def check_match(self, match: SemgrepMatch, rule: SemgrepRule, context: FileContext) -> Violation | None:

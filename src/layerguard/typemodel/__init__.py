@@ -16,6 +16,7 @@ from typing import Any
 
 from layerguard.orm import Origin, OrmType, OrmTyper, OrmWrite
 from layerguard.typemodel.bindings import FileContext, latest_binding
+from layerguard.typemodel.models import model_graph
 
 __all__ = ["FileTypes", "OrmType", "OrmWrite"]
 
@@ -40,7 +41,7 @@ class FileTypes:
         context = self.context
         classes, _ = context.project.enclosing(context.path, at.lineno)
         enclosing_class = context.project.class_qualname(context.path, classes[-1]) if classes else None
-        return OrmTyper(context.project, context.module, enclosing_class)
+        return OrmTyper(context.project, context.module, enclosing_class, model_graph(context.project))
 
     def _environment(self, node: ast.AST, at: ast.AST) -> dict[str, Origin]:
         """The local names `node` reads, each with where it last got its value."""

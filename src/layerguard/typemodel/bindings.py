@@ -43,7 +43,7 @@ def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | N
         arguments = [*scope.args.posonlyargs, *scope.args.args, *scope.args.kwonlyargs]
         for argument in arguments:
             if argument.arg == name:
-                consider(scope.lineno, Origin("annotation", annotation=annotation_name(argument.annotation)))
+                consider(scope.lineno, _annotation_origin(argument.annotation))
     for node in walk_own_scope(scope):
         if isinstance(node, ast.Assign) and node.end_lineno < call.lineno:
             for target in node.targets:
@@ -66,10 +66,26 @@ def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | N
             for item in node.items:
                 if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name:
                     consider(node.lineno, Origin("unknown"))
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)) \
+                and node.lineno <= call.lineno <= (node.end_lineno or 0) and _contains(node, call):
+            for generator in node.generators:  # `[row.save() for row in Order.objects.all()]`
+                if isinstance(generator.target, ast.Name) and generator.target.id == name:
+                    consider(node.lineno, Origin("loop", generator.iter))
         elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name) and node.target.id == name \
                 and node.lineno <= call.lineno:
             consider(node.lineno, Origin("assign", node.value))
     return best[1] if best else None
+
+
+def _annotation_origin(annotation: ast.expr | None) -> Origin:
+    """A parameter's annotation: `Order` is an instance, `type[Order]` the class."""
+    if isinstance(annotation, ast.Subscript) and annotation_name(annotation.value) in ("type", "Type", "typing.Type"):
+        return Origin("class-annotation", annotation=annotation_name(annotation.slice))
+    return Origin("annotation", annotation=annotation_name(annotation))
+
+
+def _contains(outer: ast.AST, inner: ast.AST) -> bool:
+    return any(node is inner for node in ast.walk(outer))
 
 
 def enclosing_function(context: FileContext, call: ast.AST) -> ast.AST:
