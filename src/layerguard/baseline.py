@@ -9,7 +9,7 @@ review shows exactly which debts were paid or added.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from layerguard.violation import Violation
@@ -40,6 +40,8 @@ class BaselineResult:
     kept: list[Violation]
     baselined: int
     fixed: list[BaselineEntry]
+    # The violations the baseline knows: still debt, counted apart (the audit shows them).
+    baselined_violations: list[Violation] = field(default_factory=list)
 
 
 def entries_for(violations: list[Violation]) -> list[BaselineEntry]:
@@ -85,4 +87,5 @@ def apply_baseline(violations: list[Violation], entries: list[BaselineEntry],
     current = {v.fingerprint for v in violations}
     fixed = [e for e in entries if e.fingerprint not in current
              and (checked_paths is None or e.path in checked_paths)]
-    return BaselineResult(kept, len(violations) - len(kept), fixed)
+    return BaselineResult(kept, len(violations) - len(kept), fixed,
+                          [v for v in violations if v.fingerprint in known])

@@ -18,6 +18,7 @@ from layerguard.engine import build_project
 from layerguard.gitdiff import DiffError, changed_python_files
 from layerguard.engine import check as run_check
 from layerguard.graph import RENDERERS, coupling_graph
+from layerguard.progress import TerminalProgress
 from layerguard.reporters import REPORTERS
 from layerguard.semgrep import SemgrepError
 
@@ -127,8 +128,9 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
     except BaselineError as error:
         raise LayerguardError(str(error)) from None
     try:
-        report = run_check(settings, paths, select_codes, ignore_codes, baseline=baseline, jobs=jobs,
-                           use_cache=not no_cache) if paths else _empty()
+        with TerminalProgress(delay=1.0) as progress:  # a cold run of a large project: show how far it is
+            report = run_check(settings, paths, select_codes, ignore_codes, baseline=baseline, jobs=jobs,
+                               use_cache=not no_cache, progress=progress) if paths else _empty()
     except SemgrepError as error:
         raise LayerguardError(str(error)) from None
     except Exception as error:  # never a traceback for the user; LAYERGUARD_DEBUG=1 shows it
@@ -292,3 +294,103 @@ def export_semgrep(output_file) -> None:
         output_file.write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("path", required=False, default=".", type=click.Path(exists=True, path_type=Path))
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a self-contained HTML report (opens offline) to this file.")
+@click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a GitHub-flavoured markdown report (Mermaid coupling graph) to this file.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="The summary on standard output: tables, or the aggregates and violations as JSON.")
+@click.option("--output", "output_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the summary to this file instead of standard output.")
+@click.option("--history", "history_count", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Also audit N past commits of the current branch (read from git, the work tree untouched).")
+@click.option("--every", "every", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
+              help="With --history: every Kth commit.")
+@click.option("--since", "since_ref", metavar="REF", help="Audit the commits since REF (with --every K, every Kth).")
+@click.option("--churn-days", type=click.IntRange(min=1), default=365, show_default=True,
+              help="Hotspots weigh findings by the commits of the last N days.")
+@click.option("--select", help="Comma-separated codes or prefixes to enable (default: the config's).")
+@click.option("--ignore", help="Comma-separated codes or prefixes to disable.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Count the violations in this baseline apart (default: the config's `baseline`).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None)
+def audit(path, html_file, markdown_file, output_format, output_file, history_count, every, since_ref, churn_days,
+          select, ignore, config_file, baseline_file, no_cache, jobs) -> None:
+    """Audit the project at PATH: score, findings per app and rule, hotspots, coupling, trend.
+
+    Exits 0 whatever it finds (it is a report, not a gate); 2 on a usage or config error."""
+    from layerguard.audit import run_audit
+    from layerguard.audit.git import GitError
+
+    settings = _load(config_file, path)
+    select_codes = _split_codes(select) or settings.select
+    ignore_codes = [*settings.ignore, *(_split_codes(ignore) or [])]
+    for option, codes in (("--select", _split_codes(select) or []), ("--ignore", _split_codes(ignore) or [])):
+        for code in codes:
+            try:
+                validate_code_selector(code, rule_catalog(), f"option {option}")
+            except ConfigError as error:
+                raise LayerguardError(str(error)) from None
+    # The audit counts baselined debt apart, so it reads the default baseline when present.
+    baseline_path = _baseline_path(settings, baseline_file, None) or settings.root / DEFAULT_BASELINE
+    try:
+        baseline = read_baseline(baseline_path) if baseline_path is not None and baseline_path.exists() else None
+    except BaselineError as error:
+        raise LayerguardError(str(error)) from None
+    if (every != 1 or since_ref) and history_count is None and not since_ref:
+        raise LayerguardError("--every needs --history N or --since REF")
+    try:
+        with TerminalProgress() as progress:
+            result = run_audit(settings, select_codes, ignore_codes, baseline=baseline, jobs=jobs,
+                               use_cache=not no_cache, progress=progress, churn_days=churn_days)
+            if history_count is not None or since_ref:
+                from layerguard.audit.history import audit_history
+
+                result.history = audit_history(settings, select_codes, ignore_codes, count=history_count,
+                                               every=every, since=since_ref, jobs=jobs, use_cache=not no_cache,
+                                               progress=progress)
+    except (SemgrepError, GitError) as error:
+        raise LayerguardError(str(error)) from None
+    except Exception as error:
+        if os.environ.get("LAYERGUARD_DEBUG"):
+            raise
+        raise LayerguardError(f"internal error: {type(error).__name__}: {error} (rerun with LAYERGUARD_DEBUG=1)") from None
+    _write_audit(result, html_file, markdown_file, output_format, output_file)
+
+
+def _write_audit(result, html_file, markdown_file, output_format, output_file) -> None:
+    from layerguard.audit.export import render_json
+    from layerguard.audit.text import render as render_text
+
+    for target, kind in ((html_file, "html"), (markdown_file, "markdown")):
+        if target is None:
+            continue
+        if kind == "html":
+            from layerguard.audit.html import render_html as render_page
+        else:
+            from layerguard.audit.markdown import render_markdown as render_page
+        try:
+            target.write_text(render_page(result), encoding="utf-8")
+        except OSError as error:
+            raise LayerguardError(f"cannot write {target}: {error.strerror}") from None
+        click.echo(f"layerguard: wrote the {kind} report to {target}", err=True)
+    if output_format == "json":
+        text = render_json(result)
+        if output_file is not None:
+            output_file.write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+        return
+    if output_file is not None:
+        with output_file.open("w", encoding="utf-8") as stream:
+            render_text(result, Console(file=stream, highlight=False, no_color=True, width=140))
+        return
+    tty = sys.stdout.isatty()
+    render_text(result, Console(highlight=False, force_terminal=tty, no_color=not tty or None,
+                                width=None if tty else 140))

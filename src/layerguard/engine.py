@@ -18,6 +18,7 @@ from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 from layerguard import __version__
 from layerguard.baseline import BaselineEntry, apply_baseline, entries_for
@@ -37,6 +38,14 @@ from layerguard.violation import Violation
 
 # Below this many files to parse, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 150
+# progress(phase, done, total): "read", "parse", "semgrep" (waiting for it), "rules".
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(phase: str, done: int, total: int) -> None:
+    pass
+
+
 # Past this, the rules stop on a file and it is an LG900 saying so (docs/design.md).
 FILE_TIMEOUT_SECONDS = float(os.environ.get("LAYERGUARD_FILE_TIMEOUT", "60"))
 
@@ -66,8 +75,8 @@ def _read(settings: Settings, files: list[str]) -> tuple[dict[str, bytes], dict[
     return sources, {path: content_hash(source) for path, source in sources.items()}, skipped
 
 
-def _facts(sources: dict[str, bytes], digests: dict[str, str], cache: Cache, jobs: int | None
-           ) -> tuple[dict[str, ModuleFacts], dict[str, str]]:
+def _facts(sources: dict[str, bytes], digests: dict[str, str], cache: Cache, jobs: int | None,
+           progress: Progress = _no_progress) -> tuple[dict[str, ModuleFacts], dict[str, str]]:
     """Facts and signature of every file: from the cache, else parsed (in parallel)."""
     facts: dict[str, ModuleFacts] = {}
     signatures: dict[str, str] = {}
@@ -79,15 +88,25 @@ def _facts(sources: dict[str, bytes], digests: dict[str, str], cache: Cache, job
         else:
             facts[path], signatures[path] = cached, cache.signature(digest)
     workers = jobs or os.cpu_count() or 1
+    total = len(digests)
+    progress("parse", len(facts), total)
     if workers > 1 and len(misses) >= PARALLEL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            chunk = max(16, len(misses) // (workers * 4))
-            results = list(pool.map(extract_with_signature, (sources[p] for p in misses), chunksize=chunk))
+            chunk = max(16, len(misses) // (workers * 16))
+            results = []
+            for result in pool.map(extract_with_signature, (sources[p] for p in misses), chunksize=chunk):
+                results.append(result)
+                if len(results) % chunk == 0:
+                    progress("parse", total - len(misses) + len(results), total)
     else:
-        results = [extract_with_signature(sources[p]) for p in misses]
+        results = []
+        for path in misses:
+            results.append(extract_with_signature(sources[path]))
+            progress("parse", total - len(misses) + len(results), total)
     for path, (file_facts, file_signature) in zip(misses, results):
         facts[path], signatures[path] = file_facts, file_signature
         cache.put_facts(digests[path], file_facts, file_signature)
+    progress("parse", total, total)
     return facts, signatures
 
 
@@ -107,11 +126,18 @@ def _key(*parts: object) -> str:
 
 
 def check(settings: Settings, paths: list[Path], select: list[str], ignore: list[str],
-          baseline: list[BaselineEntry] | None = None, jobs: int | None = None, use_cache: bool = True) -> Report:
+          baseline: list[BaselineEntry] | None = None, jobs: int | None = None, use_cache: bool = True,
+          progress: Progress | None = None, keep_project: bool = False, cache: Cache | None = None) -> Report:
+    """Every selected rule over `paths`. `progress` hears how far each phase is;
+    `keep_project` also returns the project model and the files' bytes (the audit);
+    `cache` replaces the project's own (the audit's history shares one across commits)."""
+    progress = progress or _no_progress
     root = settings.root
-    cache = Cache(root, enabled=use_cache)
+    cache = cache if cache is not None else Cache(root, enabled=use_cache)
     discovery = discover_files(settings)
+    progress("read", 0, len(discovery.files))
     sources, digests, unread = _read(settings, discovery.files)
+    progress("read", len(discovery.files), len(discovery.files))
     files = [path for path in discovery.files if path in sources]
     targets = select_targets(files, settings, paths)
     skipped = select_skipped(sorted([*discovery.skipped, *unread], key=lambda s: s.path), settings, paths)
@@ -128,16 +154,17 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
     to_check = [t for t in targets if cached.get(t) is None]
 
     kept: list[Violation] = []
-    suppressed = 0
+    suppressed: list[Violation] = []
     for target in targets:
         if cached.get(target) is not None:
             kept.extend(cached[target][0])
-            suppressed += cached[target][1]
+            suppressed.extend(cached[target][1])
+    project = None
     if to_check:
         exempt = PathMatcher(settings.exempt_modules)
         running = _start_semgrep(rule_files, [t for t in to_check if not exempt.matches(t)],
                                  sources, digests, rules_key, cache, root)
-        facts, signatures = _facts(sources, digests, cache, jobs)
+        facts, signatures = _facts(sources, digests, cache, jobs, progress)
         project_key = _key(settings_key, sorted(signatures.items()))
         # With every signature known now, files whose verdicts still hold are reused:
         # editing one function body re-checks one file.
@@ -148,32 +175,41 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
                 still_to_check.append(target)
             else:
                 kept.extend(result[0])
-                suppressed += result[1]
+                suppressed.extend(result[1])
         to_check = still_to_check
         project = ProjectModel(settings, facts)
+        if running is not None:
+            progress("semgrep", 0, 1)
         matches, failures = _matches(running, to_check, digests, rules_key, cache)
         rules_by_id = _rules_by_semgrep_id(rules)
         state = (sources, project, settings, rules, rules_by_id, matches, failures)
-        for path, (violations, suppressed_here, complete) in zip(to_check, _check_files(to_check, state, jobs)):
+        checked = _check_files(to_check, state, jobs, lambda done: progress("rules", done, len(to_check)))
+        for path, (violations, suppressed_here, complete) in zip(to_check, checked):
             if complete and path not in failures:  # what did not finish is retried next run
                 cache.put_violations(digests[path], f"{path}\0{project_key}", (violations, suppressed_here))
             kept.extend(violations)
-            suppressed += suppressed_here
+            suppressed.extend(suppressed_here)
+    if keep_project and project is None:
+        project = ProjectModel(settings, _facts(sources, digests, cache, jobs, progress)[0])
     cache.save(set(digests.values()))
 
     kept = sorted(kept, key=Violation.sort_key)
     kept = [replace(v, fingerprint=f) for v, f in zip(kept, fingerprints(kept, sources))]
     entries = entries_for(kept)
-    baselined, fixed = 0, []
+    baselined, fixed, known = 0, [], []
     if baseline is not None:
         # Only entries of files this run checked can be fixed (a --diff run looks at few).
         applied = apply_baseline(kept, baseline, set(targets))
         kept, baselined, fixed = applied.kept, applied.baselined, [e.to_json() for e in applied.fixed]
+        known = applied.baselined_violations
     display = _display_prefix(root)
-    kept = [replace(v, path=display(v.path)) for v in kept]
-    return Report(violations=kept, files=len(targets), suppressed=suppressed, baselined=baselined,
+    shown = lambda violations: [replace(v, path=display(v.path)) for v in violations]  # noqa: E731
+    return Report(violations=shown(kept), files=len(targets), suppressed=len(suppressed), baselined=baselined,
                   fixed=fixed, checked_paths=[display(t) for t in targets], entries=entries,
-                  skipped=[(_display_skipped(display, s.path), s.reason) for s in skipped])
+                  skipped=[(_display_skipped(display, s.path), s.reason) for s in skipped],
+                  suppressed_violations=shown(sorted(suppressed, key=Violation.sort_key)),
+                  baselined_violations=shown(known),
+                  project=project if keep_project else None, sources=sources if keep_project else {})
 
 
 def _semgrep_rule_files(rules: list[Rule]) -> list[Path]:
@@ -218,19 +254,31 @@ def _matches(running, to_check, digests, rules_key, cache
 _WORKER_STATE: tuple | None = None
 
 
-def _check_files(paths: list[str], state: tuple, jobs: int | None) -> list[tuple[list[Violation], int, bool]]:
+def _check_files(paths: list[str], state: tuple, jobs: int | None, progress: Callable[[int], None] = lambda n: None
+                 ) -> list[tuple[list[Violation], list[Violation], bool]]:
     """_check_file over `paths`, in forked workers that inherit the project model (nothing
     large is pickled), in order: the output does not depend on the number of workers."""
     global _WORKER_STATE
     workers = jobs or os.cpu_count() or 1
+    results = []
+    progress(0)
     if workers > 1 and len(paths) >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
         _WORKER_STATE = state
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                return pool.map(_check_in_worker, paths, chunksize=max(8, len(paths) // (workers * 8)))
+                chunk = max(8, len(paths) // (workers * 16))
+                for result in pool.imap(_check_in_worker, paths, chunksize=chunk):
+                    results.append(result)
+                    if len(results) % chunk == 0:
+                        progress(len(results))
         finally:
             _WORKER_STATE = None
-    return [_check_file(path, *_arguments(path, state)) for path in paths]
+    else:
+        for path in paths:
+            results.append(_check_file(path, *_arguments(path, state)))
+            progress(len(results))
+    progress(len(results))
+    return results
 
 
 def _arguments(path: str, state: tuple) -> tuple:
@@ -238,7 +286,7 @@ def _arguments(path: str, state: tuple) -> tuple:
     return sources[path], project, settings, rules, rules_by_id, matches.get(path, []), failures.get(path)
 
 
-def _check_in_worker(path: str) -> tuple[list[Violation], int, bool]:
+def _check_in_worker(path: str) -> tuple[list[Violation], list[Violation], bool]:
     return _check_file(path, *_arguments(path, _WORKER_STATE))
 
 
@@ -253,10 +301,10 @@ def _rules_by_semgrep_id(rules: list[Rule]) -> dict[str, list]:
 
 def _check_file(path: str, source: bytes, project: ProjectModel, settings: Settings, rules: list[Rule],
                 rules_by_id: dict[str, list], matches: list[SemgrepMatch],
-                semgrep_failure: SemgrepFailure | None = None) -> tuple[list[Violation], int, bool]:
+                semgrep_failure: SemgrepFailure | None = None) -> tuple[list[Violation], list[Violation], bool]:
     """Every selected rule on one file, suppressions applied: the unit the cache keeps.
 
-    Returns the violations left, how many comments or per-file ignores suppressed, and
+    Returns the violations left, those comments or per-file ignores suppressed, and
     whether every rule ran to the end (an incomplete result is not cached)."""
     facts = project.facts_by_path[path]
     context = FileContext(path, source, facts, project, settings)
@@ -293,7 +341,7 @@ def _check_file(path: str, source: bytes, project: ProjectModel, settings: Setti
         found.append(parse_error_rule.not_fully_checked(context, incomplete))
     filtered = apply_suppressions(sorted(set(found), key=Violation.sort_key), {path: source}, {path: facts},
                                   settings.per_file_ignores)
-    return filtered.kept, filtered.suppressed, incomplete is None
+    return filtered.kept, filtered.suppressed_violations, incomplete is None
 
 
 def _display_skipped(display, path: str) -> str:

@@ -22,7 +22,11 @@ IGNORE = re.compile(r"#\s*layerguard:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.IG
 @dataclass
 class FilterResult:
     kept: list[Violation]
-    suppressed: int
+    suppressed_violations: list[Violation]
+
+    @property
+    def suppressed(self) -> int:
+        return len(self.suppressed_violations)
 
 
 def _suppressed_codes(line: str) -> set[str] | None:
@@ -56,16 +60,16 @@ def apply_suppressions(violations: list[Violation], sources: dict[str, bytes],
     ignore_matchers = [(PathMatcher([glob]), codes) for glob, codes in per_file_ignores.items()]
     lines_cache: dict[str, list[str]] = {}
     kept: list[Violation] = []
-    suppressed = 0
+    suppressed: list[Violation] = []
     for violation in violations:
         if any(matcher.matches(violation.path) and any(violation.code.startswith(c) for c in codes)
                for matcher, codes in ignore_matchers):
-            suppressed += 1
+            suppressed.append(violation)
             continue
         if violation.path not in lines_cache:
             lines_cache[violation.path] = sources.get(violation.path, b"").decode("utf-8", "replace").splitlines()
         if violation.code != "LG900" and is_suppressed(violation, lines_cache[violation.path], facts.get(violation.path)):
-            suppressed += 1
+            suppressed.append(violation)
             continue
         kept.append(violation)
     return FilterResult(kept, suppressed)

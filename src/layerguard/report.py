@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from layerguard.violation import Violation
 
@@ -23,3 +24,11 @@ class Report:
     # (path as displayed, reason) of every path under the checked ones that was left out:
     # a FIFO, a link to a directory, a file that vanished (docs/design.md has the table).
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # What suppression comments / per-file ignores and the baseline took out (paths as
+    # displayed): the audit counts them apart, never hides them.
+    suppressed_violations: list[Violation] = field(default_factory=list)
+    baselined_violations: list[Violation] = field(default_factory=list)
+    # With check(..., keep_project=True): the project model and every file's bytes
+    # (root-relative paths), so the audit reads what the check read, with no second pass.
+    project: Any = None
+    sources: dict[str, bytes] = field(default_factory=dict)

@@ -1,0 +1,84 @@
+"""`audit --history`: counts per commit from git objects, the repository left as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+
+from conftest import copy_fixture, run_cli
+
+LEAKY_TASK = """\
+from shop.models import Order
+
+
+def purge():
+    Order.objects.filter(total=0).delete()
+"""
+
+
+def git(repo, *args):
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True,
+                          env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+                               "GIT_COMMITTER_EMAIL": "t@example.com", "HOME": str(repo), "PATH": "/usr/bin:/bin"}
+                          ).stdout
+
+
+def three_commits(tmp_path):
+    """1: the fixture; 2: a task that writes (one more LG101); 3: the view's write fixed."""
+    repo = copy_fixture("audited_shop", tmp_path)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "the shop as found")
+    (repo / "shop" / "tasks.py").write_text(LEAKY_TASK)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a task that writes")
+    views = repo / "shop" / "views.py"
+    views.write_text(views.read_text().replace("        order.save()\n", ""))
+    git(repo, "commit", "-qam", "fix: the view no longer saves")
+    return repo
+
+
+def state(repo):
+    """Everything the audit must not touch: HEAD, index, stash, status, every file's bytes."""
+    files = sorted(p for p in repo.rglob("*") if p.is_file() and ".git" not in p.relative_to(repo).parts)
+    return (git(repo, "rev-parse", "HEAD"), (repo / ".git" / "index").read_bytes(), git(repo, "stash", "list"),
+            git(repo, "status", "--porcelain", "--untracked-files=all"),
+            [(str(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in files])
+
+
+def test_history_counts_each_commit_and_leaves_the_repository_alone(tmp_path):
+    repo = three_commits(tmp_path)
+    (repo / "shop" / "notes.py").write_text("# an untracked file in the work tree\n")
+    (repo / "shop" / "services.py").write_text((repo / "shop" / "services.py").read_text() + "\n# edited, unstaged\n")
+    before = state(repo)
+    result = run_cli("audit", ".", "--format", "json", "--history", "3", cwd=repo)
+    assert result.exit_code == 0, result.stderr
+    history = result.json["audit"]["history"]
+    assert [point["subject"] for point in history] == [
+        "the shop as found", "a task that writes", "fix: the view no longer saves"]
+    # LG1 counts findings of every status: 3 at first, the task adds one, the fix removes one.
+    assert [point["families"]["LG1"] for point in history] == [3, 4, 3]
+    assert [point["families"]["LG2"] for point in history] == [1, 1, 1]
+    assert history[0]["score"] == 56.2
+    # writes: 3 in services, outside: 3 -> 4 -> 3
+    assert [p["score"] for p in history][1] == round(100 * (3 / 7 + 0.75 + 0.5 + 0.5) / 4, 1)
+    assert state(repo) == before
+
+
+def test_every_kth_commit_and_since_a_ref(tmp_path):
+    repo = three_commits(tmp_path)
+    first = git(repo, "rev-list", "--max-parents=0", "HEAD").strip()
+    every = run_cli("audit", ".", "--format", "json", "--history", "2", "--every", "2", cwd=repo).json
+    assert [p["subject"] for p in every["audit"]["history"]] == ["the shop as found", "fix: the view no longer saves"]
+    since = run_cli("audit", ".", "--format", "json", "--since", first, cwd=repo).json
+    assert [p["subject"] for p in since["audit"]["history"]] == ["a task that writes", "fix: the view no longer saves"]
+
+
+def test_history_outside_git_is_a_one_line_error(tmp_path):
+    result = run_cli("audit", ".", "--history", "2", cwd=copy_fixture("audited_shop", tmp_path))
+    assert result.exit_code == 2 and "not inside a git repository" in result.stderr
+
+
+def test_history_table_in_the_terminal_summary(tmp_path):
+    result = run_cli("audit", ".", "--history", "3", cwd=three_commits(tmp_path))
+    assert "Trend over history" in result.stdout
