@@ -1,17 +1,20 @@
-"""LG101 through the model graph (typemodel/models.py): relations, reverse accessors,
-through models, inheritance, the swappable user's contrib relations, loops and model
-classes held in variables. Every line of the fixture marked `# expect` is reported,
-and no other."""
+"""LG101 through the type model: the model graph (typemodel/models.py: relations,
+reverse accessors, through models, inheritance, the swappable user's contrib relations,
+loops, model classes held in variables) and the framework signatures
+(typemodel/signatures.py: admin, signal receivers, DRF views and serializers, generic
+views, ModelForms). Every line of a fixture marked `# expect` is reported, no other."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import copy_fixture, run_cli
 
 
-def test_writes_reached_through_the_model_graph_are_reported(tmp_path):
-    project = copy_fixture("model_graph", tmp_path)
+@pytest.mark.parametrize("fixture", ["model_graph", "framework_signatures"])
+def test_writes_the_type_model_reaches_are_reported_and_nothing_else(fixture, tmp_path):
+    project = copy_fixture(fixture, tmp_path)
     result = run_cli("check", "--select", "LG101", "--format", "json", ".", cwd=project)
     assert result.exit_code == 1, result.stderr
     reported = {(v["path"], v["line"]) for v in result.json["violations"]}
@@ -21,5 +24,5 @@ def test_writes_reached_through_the_model_graph_are_reported(tmp_path):
         for number, line in enumerate(path.read_text().splitlines(), 1)
         if line.rstrip().endswith("# expect")
     }
-    assert len(expected) > 20
+    assert len(expected) > 15
     assert reported == expected

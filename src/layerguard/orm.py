@@ -52,6 +52,16 @@ class ModelRelations(Protocol):
     def relation(self, model: str, attribute: str) -> Any: ...
 
 
+class FrameworkSignatures(Protocol):
+    """The framework's signatures (typemodel/signatures.py): `self.object`, `self.get_queryset()`..."""
+
+    def self_attribute(self, cls: str, attribute: str) -> OrmType | None: ...
+
+    def self_call(self, cls: str, method: str) -> OrmType | None: ...
+
+    def super_call(self, cls: str, method: str) -> OrmType | None: ...
+
+
 @dataclass(frozen=True)
 class OrmType:
     kind: str  # "class", "manager", "queryset", "related", "instance", "instances", "m2m-field"
@@ -64,9 +74,10 @@ class OrmType:
 class Origin:
     """Where a local name got its value, as semgrep's flow patterns found it."""
 
-    kind: str  # "assign", "assign-first-of-tuple", "loop", "annotation"
+    kind: str  # "assign", "assign-first-of-tuple", "loop", "annotation", "class-annotation", "known"
     node: ast.AST | None = None
     annotation: str | None = None
+    type: OrmType | None = None  # "known": fixed by a framework signature (typemodel/signatures.py)
 
 
 @dataclass(frozen=True)
@@ -78,9 +89,10 @@ class OrmWrite:
 
 class OrmTyper:
     def __init__(self, project: ProjectModel, module: ModuleInfo, enclosing_class: str | None = None,
-                 graph: ModelRelations | None = None):
+                 graph: ModelRelations | None = None, framework: FrameworkSignatures | None = None):
         self.project = project
         self.graph = graph
+        self.framework = framework
         self.module = module
         self.enclosing_class = enclosing_class
 
@@ -143,6 +155,8 @@ class OrmTyper:
         return name in self.project._bindings_of(self.module.path)
 
     def _type_of_origin(self, origin: Origin, env: dict[str, Origin]) -> OrmType | None:
+        if origin.kind == "known":
+            return origin.type
         if origin.kind in ("annotation", "class-annotation"):
             if not origin.annotation:
                 return None
@@ -193,9 +207,14 @@ class OrmTyper:
         # request.user / self.request.user: the authenticated user instance.
         if node.attr == "user" and dotted in ("request.user", "self.request.user", "info.context.user"):
             return OrmType("instance", USER_MODEL)
+        if isinstance(node.value, ast.Name) and node.value.id == "self" and _is_self(env) \
+                and self.framework and self.enclosing_class:
+            return self.framework.self_attribute(self.enclosing_class, node.attr)  # `self.object`
         base = self.type_of(node.value, env)
         if base is None:
             return None
+        if base.kind == "saver":  # a ModelForm / ModelSerializer's `.instance`
+            return OrmType("instance", base.model) if node.attr == "instance" and base.model else None
         if base.kind == "class":
             if base.model is None:  # a model class held in a variable
                 return OrmType("manager", None) if node.attr in MANAGER_NAMES else None
@@ -227,9 +246,19 @@ class OrmTyper:
         func = node.func
         if isinstance(func, ast.Attribute):
             method = func.attr
-            if method == "get_object" and isinstance(func.value, ast.Name) and func.value.id == "self":
-                return OrmType("instance", None) if self._in_view_or_admin() else None
+            if isinstance(func.value, ast.Name) and func.value.id == "self" and _is_self(env):
+                known = self.framework.self_call(self.enclosing_class, method) \
+                    if self.framework and self.enclosing_class else None
+                if known is not None:
+                    return known
+                if method == "get_object":
+                    return OrmType("instance", None) if self._in_view_or_admin() else None
+            if isinstance(func.value, ast.Call) and dotted_name(func.value.func) == "super" \
+                    and self.framework and self.enclosing_class:
+                return self.framework.super_call(self.enclosing_class, method)  # ModelForm.save()
             base = self.type_of(func.value, env)
+            if base is not None and base.kind == "saver":  # `serializer.save()`, `form.save(commit=False)`
+                return OrmType("instance", base.model) if method == "save" and base.model else None
             if base is not None and base.kind in ("manager", "queryset", "related"):
                 if method in INSTANCE_GETTERS:
                     return OrmType("instance", base.model)
@@ -270,6 +299,11 @@ class OrmTyper:
         if not self.enclosing_class:
             return False
         return self.project.is_view_class(self.enclosing_class) or self.project.is_admin_class(self.enclosing_class)
+
+
+def _is_self(env: dict[str, Origin]) -> bool:
+    """`self` is the method's own parameter, not rebound."""
+    return "self" not in env or (env["self"].kind == "annotation" and env["self"].annotation is None)
 
 
 def short_code(node: ast.AST) -> str:

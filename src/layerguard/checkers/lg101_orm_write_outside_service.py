@@ -32,7 +32,11 @@ class OrmWriteOutsideService(Rule):
     model graph reaches from a known instance or class (`item.order.customer`, reverse
     managers by `related_name` or `<model>_set`, many-to-many both ways, `user.groups`,
     `Order.tags.through.objects`), the loop variable over any of those, and the manager
-    of a model class held in a variable (`type[Order]`, `apps.get_model(...)`) are writes; anything it cannot type (`form.save()`,
+    of a model class held in a variable (`type[Order]`, `apps.get_model(...)`) are writes,
+    and so are the arguments the framework fixes (typemodel/signatures.py: `obj` of an
+    admin's `save_model`, an admin action's `queryset`, a `post_save` receiver's `instance`,
+    DRF's `perform_destroy(instance)`, `serializer.save()` in `perform_create`, a
+    ModelForm's `super().save(commit=False)`, `self.object`, `self.get_queryset()`); anything it cannot type (`form.save()`,
     `serializer.save()`, `image.save()`, `cache.delete()`, `dict.update()`, `super().save()`)
     is left alone: silence is preferred to a guess. Tests, migrations, settings and
     factories are exempt, and a model module may write its own app's models.
@@ -264,6 +268,58 @@ class OrmWriteOutsideService(Rule):
                 apps.get_model("shop", "Tag").objects.create(name="x")  # expect
                 content_type.model_class().objects.filter(pk=1).delete()  # expect
             """),
+        Example("""
+            from django.contrib import admin
+            from django.db.models.signals import pre_delete
+            from shop.models import Order
+
+            @admin.register(Order)
+            class OrderAdmin(admin.ModelAdmin):
+                def delete_model(self, request, obj):
+                    obj.items.all().delete()  # expect
+
+                def close(self, request, queryset):
+                    for order in queryset:
+                        order.tags.clear()  # expect
+
+            def on_delete(sender, instance, **kwargs):
+                instance.items.clear()  # expect
+
+            pre_delete.connect(on_delete, sender=Order)
+            """, path="shop/admin.py"),
+        Example("""
+            from django import forms
+            from rest_framework import serializers, viewsets
+            from shop.models import Order
+
+            class OrderSerializer(serializers.ModelSerializer):
+                class Meta:
+                    model = Order
+                    fields = ["total"]
+
+                def update(self, instance, validated_data):
+                    instance.tags.clear()  # expect
+                    return instance
+
+            class OrderViewSet(viewsets.ModelViewSet):
+                serializer_class = OrderSerializer
+
+                def perform_create(self, serializer):
+                    serializer.save().items.create(sku="x")  # expect
+
+                def perform_destroy(self, instance):
+                    self.get_queryset().filter(customer=instance.customer).delete()  # expect
+
+            class OrderForm(forms.ModelForm):
+                class Meta:
+                    model = Order
+                    fields = ["total"]
+
+                def save(self, commit=True):
+                    order = super().save(commit=False)
+                    order.save()  # expect
+                    return order
+            """, path="shop/api.py"),
     ]
 
     VALID = [
@@ -376,6 +432,25 @@ class OrmWriteOutsideService(Rule):
                     row.save()
                 [row.delete() for row in rows]
             """),
+        Example("""
+            from django.db.models.signals import m2m_changed
+            from django.dispatch import receiver
+            from rest_framework import serializers
+            from shop.models import Order
+
+            class TotalSerializer(serializers.Serializer):
+                def update(self, instance, validated_data):
+                    instance.save()
+                    return instance
+
+            class SaveMixin:
+                def save_model(self, request, obj, form, change):
+                    obj.save()
+
+            @receiver(m2m_changed, sender=Order.tags.through)
+            def tags_changed(sender, instance, **kwargs):
+                instance.save()
+            """, path="shop/api.py"),
     ]
 
     def check_match(self, match: SemgrepMatch, rule: SemgrepRule, context: FileContext) -> Violation | None:

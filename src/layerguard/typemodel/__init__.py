@@ -17,8 +17,11 @@ from typing import Any
 from layerguard.orm import Origin, OrmType, OrmTyper, OrmWrite
 from layerguard.typemodel.bindings import FileContext, latest_binding
 from layerguard.typemodel.models import model_graph
+from layerguard.typemodel.signatures import framework_types
 
 __all__ = ["FileTypes", "OrmType", "OrmWrite"]
+
+MAX_NAMES_FOLLOWED = 12
 
 
 class FileTypes:
@@ -41,15 +44,23 @@ class FileTypes:
         context = self.context
         classes, _ = context.project.enclosing(context.path, at.lineno)
         enclosing_class = context.project.class_qualname(context.path, classes[-1]) if classes else None
-        return OrmTyper(context.project, context.module, enclosing_class, model_graph(context.project))
+        return OrmTyper(context.project, context.module, enclosing_class, model_graph(context.project),
+                        framework_types(context.project))
 
     def _environment(self, node: ast.AST, at: ast.AST) -> dict[str, Origin]:
-        """The local names `node` reads, each with where it last got its value."""
+        """The local names `node` reads, each with where it last got its value, and the
+        names those values read in turn (`for row in rows:` after `rows = ...`)."""
         environment: dict[str, Origin] = {}
-        for name in _names_read(node):
-            origin = latest_binding(self.context, at, name)
+        pending = [(name, at) for name in _names_read(node)]
+        while pending and len(environment) < MAX_NAMES_FOLLOWED:
+            name, where = pending.pop()
+            if name in environment:
+                continue
+            origin = latest_binding(self.context, where, name)
             if origin is not None:
                 environment[name] = origin
+                if origin.node is not None:
+                    pending.extend((read, origin.node) for read in _names_read(origin.node) if read != name)
         return environment
 
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from layerguard.facts import annotation_name
 from layerguard.orm import Origin
+from layerguard.typemodel.signatures import framework_types
 
 
 class FileContext(Protocol):
@@ -19,6 +20,7 @@ class FileContext(Protocol):
 
     path: str
     project: Any
+    module: Any
     tree: ast.Module
 
     def function_node(self, function: Any) -> ast.FunctionDef | ast.AsyncFunctionDef | None: ...
@@ -41,9 +43,12 @@ def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | N
 
     if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
         arguments = [*scope.args.posonlyargs, *scope.args.args, *scope.args.kwonlyargs]
-        for argument in arguments:
+        for position, argument in enumerate(arguments):
             if argument.arg == name:
-                consider(scope.lineno, _annotation_origin(argument.annotation))
+                origin = _annotation_origin(argument.annotation)
+                if argument.annotation is None and (known := _framework_parameter(context, scope, name, position)):
+                    origin = Origin("known", type=known)
+                consider(scope.lineno, origin)
     for node in walk_own_scope(scope):
         if isinstance(node, ast.Assign) and node.end_lineno < call.lineno:
             for target in node.targets:
@@ -82,6 +87,15 @@ def _annotation_origin(annotation: ast.expr | None) -> Origin:
     if isinstance(annotation, ast.Subscript) and annotation_name(annotation.value) in ("type", "Type", "typing.Type"):
         return Origin("class-annotation", annotation=annotation_name(annotation.slice))
     return Origin("annotation", annotation=annotation_name(annotation))
+
+
+def _framework_parameter(context: FileContext, scope: ast.AST, name: str, position: int):
+    """What Django / DRF / the admin pass as this parameter (typemodel/signatures.py)."""
+    _, functions = context.project.enclosing(context.path, scope.lineno)
+    for function in functions:
+        if function.line == scope.lineno and function.name == scope.name:
+            return framework_types(context.project).parameter(context.module, function, name, position)
+    return None
 
 
 def _contains(outer: ast.AST, inner: ast.AST) -> bool:
