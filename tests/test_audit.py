@@ -114,3 +114,80 @@ def test_the_engine_reports_its_progress_phase_by_phase(tmp_path):
     assert phases.index("read") < phases.index("parse") < phases.index("rules")
     assert ("rules", report.files, report.files) in heard
     assert report.project is not None and set(report.sources) == set(report.project.facts_by_path)
+
+
+def run_on_a_terminal(*args, cwd):
+    """The CLI with standard error on a pseudo-terminal (standard output a pipe), outside CI."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    primary, secondary = pty.openpty()
+    environment = {**os.environ, "CI": "", "TERM": "xterm", "NO_COLOR": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "layerguard", *args], cwd=cwd, stdout=subprocess.PIPE,
+                               stderr=secondary, env=environment)
+    os.close(secondary)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        output += chunk
+    stdout = process.communicate(timeout=300)[0]
+    os.close(primary)
+    return process.returncode, stdout.decode(), output.decode("utf-8", "replace")
+
+
+def test_audit_shows_progress_on_a_terminal_only(tmp_path):
+    code, stdout, terminal = run_on_a_terminal("audit", ".", "--no-cache", cwd=copy_fixture("audited_shop", tmp_path))
+    assert code == 0
+    assert "running the rules" in terminal
+    assert "running the rules" not in stdout and "adoption score" in stdout
+
+
+def test_check_progress_waits_a_second_before_showing(monkeypatch):
+    """A warm run ends before the bar would appear; a cold one of a large project shows it."""
+    import io
+
+    from layerguard import progress as progress_module
+
+    clock = [100.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(progress_module.sys, "stderr", io.StringIO())
+    bar = progress_module.TerminalProgress(delay=1.0, enabled=True)
+    bar("read", 10, 10)
+    clock[0] += 0.5
+    bar("parse", 5, 10)
+    assert bar.bar is None  # half a second in: nothing shown
+    clock[0] += 0.6
+    bar("parse", 8, 10)
+    assert bar.bar is not None and set(bar.tasks) == {"read", "parse"}  # what was pending is shown too
+    bar.__exit__(None, None, None)
+
+
+def test_check_off_a_terminal_prints_no_progress(tmp_path):
+    result = run_cli("check", ".", "--no-cache", cwd=copy_fixture("audited_shop", tmp_path),
+                     env={"CI": ""})
+    assert result.exit_code == 1 and result.stderr == ""
+
+
+def test_a_dependency_is_on_a_cycle_when_both_apps_are_in_one_tangle(tmp_path):
+    coupling = audit_json(copy_fixture("tangled_monolith", tmp_path))["audit"]["coupling"]
+    on_cycle = {(e["from"], e["to"]): e["in_cycle"] for e in coupling["edges"]}
+    assert on_cycle[("billing", "sales")] and on_cycle[("sales", "billing")]
+    assert not on_cycle[("sales", "accounts")] and not on_cycle[("accounts", "core")]
+    assert coupling["tangles"] == [["billing", "sales"]]
+
+
+def test_tangles_are_the_groups_of_apps_that_all_reach_each_other():
+    from collections import Counter
+
+    from layerguard.graph import CouplingGraph
+
+    edges = {pair: Counter(fk=1) for pair in [("a", "b"), ("b", "c"), ("c", "a"), ("d", "e"), ("e", "d"), ("c", "d")]}
+    graph = CouplingGraph(["a", "b", "c", "d", "e", "f"], edges)
+    assert graph.tangles() == [["a", "b", "c"], ["d", "e"]]

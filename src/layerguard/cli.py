@@ -343,7 +343,7 @@ def audit(path, html_file, markdown_file, output_format, output_file, history_co
         baseline = read_baseline(baseline_path) if baseline_path is not None and baseline_path.exists() else None
     except BaselineError as error:
         raise LayerguardError(str(error)) from None
-    if (every != 1 or since_ref) and history_count is None and not since_ref:
+    if every != 1 and history_count is None and since_ref is None:
         raise LayerguardError("--every needs --history N or --since REF")
     try:
         with TerminalProgress() as progress:

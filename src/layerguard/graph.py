@@ -33,6 +33,16 @@ class CouplingGraph:
                 cycles.append(_cycle_through(sorted(component), successors))
         return sorted(cycles)
 
+    def tangles(self) -> list[list[str]]:
+        """Groups of apps that all reach each other (strongly connected components of more
+        than one app), largest first: an edge lies on some cycle exactly when both its
+        ends are in the same tangle."""
+        successors = defaultdict(set)
+        for source, target in self.edges:
+            successors[source].add(target)
+        components = [sorted(c) for c in _strongly_connected(self.apps, successors) if len(c) > 1]
+        return sorted(components, key=lambda c: (-len(c), c))
+
 
 def coupling_graph(project: ProjectModel) -> CouplingGraph:
     edges: dict[tuple[str, str], Counter] = defaultdict(Counter)

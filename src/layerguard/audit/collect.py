@@ -29,6 +29,7 @@ FAMILIES = {"LG1": "ORM writes", "LG2": "views", "LG3": "serializers", "LG4": "a
             "LG5": "services", "LG9": "parse errors"}
 NO_APP = "(no app)"
 SNIPPET_CONTEXT = 2  # lines shown before and after a finding's line
+WORST_APP_MIN_LINES = 1000
 
 
 @dataclass
@@ -66,6 +67,11 @@ class Audit:
     history: list[dict] = field(default_factory=list)
     report: Report | None = None
 
+    @property
+    def name(self) -> str:
+        """The project as a report's title names it: its directory's name, not a local path."""
+        return Path(self.root).name or self.root
+
     def to_json(self) -> dict:
         return {"version": __version__, "root": self.root, "files": self.files, "lines": self.lines,
                 "families": self.families, "by_code": self.by_code, "apps": self.apps, "score": self.score,
@@ -75,8 +81,12 @@ class Audit:
                 "history": self.history}
 
     def worst_app(self) -> dict | None:
-        ranked = [a for a in self.apps if a["app"] != NO_APP and a["lines"]]
-        return max(ranked, key=lambda a: (a["density_total"], a["total"], a["app"]), default=None)
+        """The app with the most findings per 1,000 lines among apps of at least
+        WORST_APP_MIN_LINES lines (a 100-line app with 3 findings is not the worst
+        place of a large codebase); among all apps when none is that large."""
+        apps = [a for a in self.apps if a["app"] != NO_APP and a["lines"] and a["total"]]
+        large = [a for a in apps if a["lines"] >= WORST_APP_MIN_LINES] or apps
+        return max(large, key=lambda a: (a["density_total"], a["total"], a["app"]), default=None)
 
 
 def family_of(code: str) -> str:
@@ -84,12 +94,11 @@ def family_of(code: str) -> str:
 
 
 def run_audit(settings: Settings, select: list[str], ignore: list[str], baseline=None, jobs: int | None = None,
-              use_cache: bool = True, progress: Progress | None = None, churn_days: int = 365,
-              with_churn: bool = True) -> Audit:
+              use_cache: bool = True, progress: Progress | None = None, churn_days: int = 365) -> Audit:
     """One check of the whole project (every rule selected by the config), then its aggregates."""
     report = check(settings, [settings.root], select, ignore, baseline=baseline, jobs=jobs, use_cache=use_cache,
                    progress=progress, keep_project=True)
-    churn = git_churn(settings.root, churn_days) if with_churn else None
+    churn = git_churn(settings.root, churn_days)
     return collect(report, settings.root, churn, churn_days)
 
 
@@ -100,14 +109,17 @@ def collect(report: Report, root: Path, churn: dict[str, int] | None, churn_days
     statuses = [("open", report.violations), ("baselined", report.baselined_violations),
                 ("suppressed", report.suppressed_violations)]
     findings: list[Finding] = []
+    lines_of: dict[str, list[str]] = {}
     for status, violations in statuses:
         for violation in violations:
             path = relative(violation.path)
             app = project.app_of(path) if path in project.facts_by_path else None
             violation = Violation(path, violation.line, violation.column, violation.code, violation.end_line,
                                   violation.end_column, violation.message, violation.app, violation.fingerprint)
+            if path not in lines_of:
+                lines_of[path] = sources.get(path, b"").decode("utf-8", "replace").splitlines()
             findings.append(Finding(violation, status, app.label if app else NO_APP,
-                                    _snippet(sources.get(path, b""), violation.line)))
+                                    _snippet(lines_of[path], violation.line)))
     findings.sort(key=lambda f: (f.app, f.violation.code, f.violation.sort_key()))
     everything = [f.violation for f in findings]
 
@@ -167,8 +179,7 @@ def _lines(source: bytes) -> int:
     return source.count(b"\n") + (1 if source and not source.endswith(b"\n") else 0)
 
 
-def _snippet(source: bytes, line: int) -> list[tuple[int, str]]:
-    lines = source.decode("utf-8", "replace").splitlines()
+def _snippet(lines: list[str], line: int) -> list[tuple[int, str]]:
     start, end = max(1, line - SNIPPET_CONTEXT), min(len(lines), line + SNIPPET_CONTEXT)
     return [(number, lines[number - 1]) for number in range(start, end + 1)]
 

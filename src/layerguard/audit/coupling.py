@@ -41,21 +41,24 @@ def martin_metrics(graph: CouplingGraph) -> list[MartinMetrics]:
 
 
 def coupling_json(graph: CouplingGraph) -> dict:
-    cycles = graph.cycles()
-    in_cycle = {(cycle[i], cycle[i + 1]) for cycle in cycles for i in range(len(cycle) - 1)}
+    tangle_of = {app: index for index, tangle in enumerate(graph.tangles()) for app in tangle}
     return {
         "apps": graph.apps,
         "edges": [{"from": s, "to": t, "foreign_keys": c["fk"], "imports": c["import"],
-                   "in_cycle": (s, t) in in_cycle} for (s, t), c in graph.edges.items()],
-        "cycles": cycles,
+                   "in_cycle": _same_tangle(tangle_of, s, t)} for (s, t), c in graph.edges.items()],
+        "cycles": graph.cycles(),
+        "tangles": graph.tangles(),
     }
+
+
+def _same_tangle(tangle_of: dict[str, int], source: str, target: str) -> bool:
+    return source != target and source in tangle_of and tangle_of.get(target) == tangle_of[source]
 
 
 def dependency_matrix(graph: CouplingGraph) -> list[list[dict | None]]:
     """Row = the depending app, column = the app depended on; a cell holds the FK and
-    import counts, and whether the pair is part of a cycle (both directions set)."""
-    cycles = graph.cycles()
-    cyclic_apps = [set(cycle) for cycle in cycles]
+    import counts, and whether the dependency lies on a cycle (both apps in one tangle)."""
+    tangle_of = {app: index for index, tangle in enumerate(graph.tangles()) for app in tangle}
     rows = []
     for source in graph.apps:
         row = []
@@ -65,7 +68,7 @@ def dependency_matrix(graph: CouplingGraph) -> list[list[dict | None]]:
                 row.append(None)
                 continue
             row.append({"fk": counts["fk"], "imports": counts["import"], "total": counts["fk"] + counts["import"],
-                        "cycle": any(source in apps and target in apps for apps in cyclic_apps)})
+                        "cycle": _same_tangle(tangle_of, source, target)})
         rows.append(row)
     return rows
 

@@ -74,7 +74,7 @@ def audit_history(settings: Settings, select: list[str], ignore: list[str], coun
             project_root = tree / prefix if prefix else tree
             project_root.mkdir(parents=True, exist_ok=True)
             report = check(replace(settings, root=project_root), [project_root], select, ignore, jobs=jobs,
-                           keep_project=True, cache=cache)
+                           keep_project=True, cache=cache, progress=progress)
             audit = collect(report, project_root, churn=None)
             families = {name: audit.families[name]["total"] for name in FAMILIES}
             date, subject = git(top, "log", "-1", "--format=%cI%x00%s", commit).rstrip("\n").split("\0", 1)

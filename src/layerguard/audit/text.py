@@ -22,9 +22,13 @@ def density_style(density: float) -> str:
 
 def render(audit: Audit, console: Console) -> None:
     score = audit.score["score"]
-    console.print(Text.assemble(("layerguard audit", "bold"), f" of {audit.root}: {audit.files} files, "
+    console.print(Text.assemble(("layerguard audit", "bold"), f" of {audit.name}: {audit.files} files, "
                                 f"{audit.lines:,} lines; adoption score ",
                                 (f"{score:.1f}/100" if score is not None else "n/a", "bold cyan")))
+    worst = audit.worst_app()
+    if worst:
+        console.print(f"worst app: {worst['app']} ({worst['total']} findings, {worst['density_total']:.1f} per "
+                      f"1,000 lines)")
     parts = _table(console, None, "part of the score", "good", "of", "share")
     for part in audit.score["parts"]:
         share = f"{100 * part['share']:.1f}%" if part["share"] is not None else "n/a (nothing to count)"
@@ -67,6 +71,12 @@ def render(audit: Audit, console: Console) -> None:
         console.print(f"  ... and {len(edges) - 15} more (the HTML report has the full matrix)")
     for cycle in coupling["cycles"][:10]:
         console.print(Text(f"  cycle: {' -> '.join(cycle)}", style="red"))
+    if len(coupling["cycles"]) > 10:
+        console.print(f"  ... and {len(coupling['cycles']) - 10} more cycles")
+    if coupling["tangles"]:
+        largest = coupling["tangles"][0]
+        console.print(Text(f"  largest tangle (apps that all reach each other): {len(largest)} apps: "
+                           f"{', '.join(largest)}", style="red"))
 
     martin = _table(console, "Martin metrics per app (Ca: apps that depend on it, Ce: apps it depends on)", "app", "Ca", "Ce", "I = Ce/(Ca+Ce)")
     for metrics in audit.martin:
