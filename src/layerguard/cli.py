@@ -92,8 +92,11 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for parsing changed files (default: the number of CPUs).")
 @click.option("--verbose", "-v", is_flag=True, help="List every skipped path with the reason (on standard error).")
+@click.option("--show-untyped", is_flag=True,
+              help="Also list the write-shaped calls LG101 stayed silent on because it could not type the "
+                   "receiver, with the reason (text and json).")
 def check(paths, select, ignore, output_format, output_file, config_file, baseline_file, write_baseline_file,
-          diff_ref, exit_zero, no_cache, jobs, verbose) -> None:
+          diff_ref, exit_zero, no_cache, jobs, verbose, show_untyped) -> None:
     """Check PATHS (default: the current directory)."""
     paths = list(paths)
     if write_baseline_file and (Path(write_baseline_file).is_dir() or write_baseline_file.endswith(".py")):
@@ -130,7 +133,8 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
     try:
         with TerminalProgress(delay=1.0) as progress:  # a cold run of a large project: show how far it is
             report = run_check(settings, paths, select_codes, ignore_codes, baseline=baseline, jobs=jobs,
-                               use_cache=not no_cache, progress=progress) if paths else _empty()
+                               use_cache=not no_cache, progress=progress,
+                               show_untyped=show_untyped) if paths else _empty()
     except SemgrepError as error:
         raise LayerguardError(str(error)) from None
     except Exception as error:  # never a traceback for the user; LAYERGUARD_DEBUG=1 shows it

@@ -31,6 +31,7 @@ from layerguard.discover import (PathMatcher, ReadProblem, Skipped, discover_fil
                                  select_targets)
 from layerguard.facts import ModuleFacts, extract_with_signature, is_unreadable, unreadable_source
 from layerguard.filters import apply_suppressions, fingerprints
+from layerguard.orm import short_code
 from layerguard.project import ProjectModel
 from layerguard.report import Report
 from layerguard.semgrep import SemgrepFailure, SemgrepMatch, start_semgrep
@@ -127,10 +128,12 @@ def _key(*parts: object) -> str:
 
 def check(settings: Settings, paths: list[Path], select: list[str], ignore: list[str],
           baseline: list[BaselineEntry] | None = None, jobs: int | None = None, use_cache: bool = True,
-          progress: Progress | None = None, keep_project: bool = False, cache: Cache | None = None) -> Report:
+          progress: Progress | None = None, keep_project: bool = False, cache: Cache | None = None,
+          show_untyped: bool = False) -> Report:
     """Every selected rule over `paths`. `progress` hears how far each phase is;
     `keep_project` also returns the project model and the files' bytes (the audit);
-    `cache` replaces the project's own (the audit's history shares one across commits)."""
+    `cache` replaces the project's own (the audit's history shares one across commits);
+    `show_untyped` also lists the write-shaped calls LG101 could not type (Report.untyped)."""
     progress = progress or _no_progress
     root = settings.root
     cache = cache if cache is not None else Cache(root, enabled=use_cache)
@@ -191,6 +194,9 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
             suppressed.extend(suppressed_here)
     if keep_project and project is None:
         project = ProjectModel(settings, _facts(sources, digests, cache, jobs, progress)[0])
+    untyped = None
+    if show_untyped:
+        untyped = _untyped(settings, targets, sources, digests, cache, rules, rule_files, rules_key, jobs)
     cache.save(set(digests.values()))
 
     kept = sorted(kept, key=Violation.sort_key)
@@ -209,7 +215,36 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
                   skipped=[(_display_skipped(display, s.path), s.reason) for s in skipped],
                   suppressed_violations=shown(sorted(suppressed, key=Violation.sort_key)),
                   baselined_violations=shown(known),
-                  project=project if keep_project else None, sources=sources if keep_project else {})
+                  project=project if keep_project else None, sources=sources if keep_project else {},
+                  untyped=[{**u, "path": display(u["path"])} for u in untyped] if untyped is not None else None)
+
+
+def _untyped(settings, targets, sources, digests, cache, rules, rule_files, rules_key, jobs) -> list[dict]:
+    """`--show-untyped`: the write-shaped calls LG101 stayed silent on because it could not
+    type their receiver, with the reason. Not cached: a report for people, asked for."""
+    rule = next((r for r in rules if r.code == "LG101"), None)
+    if rule is None:
+        return []
+    facts, _ = _facts(sources, digests, cache, jobs)
+    project = ProjectModel(settings, facts)
+    wanted = [t for t in targets if facts[t].parse_error is None and not project.is_exempt(t)]
+    running = _start_semgrep(rule_files, wanted, sources, digests, rules_key, cache, settings.root)
+    matches, _ = _matches(running, wanted, digests, rules_key, cache)
+    semgrep_rules = {r.id: r for r in rule.semgrep_rules()}
+    found = []
+    for path in wanted:
+        context = None
+        for match in matches.get(path, []):
+            if match.check_id not in semgrep_rules:
+                continue
+            context = context or FileContext(path, sources[path], facts[path], project, settings)
+            result = rule.untyped(match, semgrep_rules[match.check_id], context)
+            if result is not None:
+                call, reason = result
+                found.append({"path": path, "line": call.lineno, "column": context.column(call.lineno, call.col_offset),
+                              "call": f"{short_code(call.func.value)}.{call.func.attr}()", "reason": reason})
+    return sorted({(u["path"], u["line"], u["column"]): u for u in found}.values(),
+                  key=lambda u: (u["path"], u["line"], u["column"]))
 
 
 def _semgrep_rule_files(rules: list[Rule]) -> list[Path]:

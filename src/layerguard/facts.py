@@ -90,6 +90,25 @@ class FunctionFact:
 
 
 @dataclass
+class FunctionSummary:
+    """What a function tells the rest of the project about values (typemodel/solver.py).
+
+    Expressions are kept as source text (parsed again only if the solver asks about this
+    function), without positions: moving a function does not change what it returns.
+    """
+
+    returns: str | None = None  # the return annotation as written
+    return_values: list[str | None] = field(default_factory=list)  # None: not kept (too long)
+    self_attributes: list[tuple[str, str | None]] = field(default_factory=list)  # `self.x = value`
+    # Calls of a named callee (`f(...)`, `self.m(...)`, `module.f(...)`) with an argument that
+    # may carry a value: (callee, positional texts, keyword texts); None where not kept.
+    calls: list[tuple[str, list[str | None], list[tuple[str, str | None]]]] = field(default_factory=list)
+    # The local bindings of the names those texts read: name -> [(kind, text)], kind being
+    # "assign", "first" (first of a tuple target), "loop", "annotation" or "unknown".
+    bindings: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
+
+
+@dataclass
 class ModuleFacts:
     parse_error: str | None = None
     unreadable: bool = False  # parse_error is why the file could not be read at all
@@ -109,6 +128,13 @@ class ModuleFacts:
     signal_connections: list[tuple[str, str, str | None]] = field(default_factory=list)
     # `admin.site.register(Order, OrderAdmin)`: (model, admin class) pairs, as written.
     admin_registrations: list[tuple[str, str]] = field(default_factory=list)
+    # Per-function value summaries (by qualname) and class attribute annotations
+    # (class qualname -> attribute -> annotation text): what the flow solver reads.
+    summaries: dict[str, FunctionSummary] = field(default_factory=dict)
+    class_annotations: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Class qualname -> manager attribute -> the classes it is made of, as written
+    # (`objects = AccountManager()`, `AccountQuerySet.as_manager()`, `M.from_queryset(Q)()`).
+    manager_classes: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     # (first, last) line of every statement (or compound statement header) spanning lines
     statement_spans: list[tuple[int, int]] = field(default_factory=list)
 
@@ -208,7 +234,7 @@ def extract_facts(source: bytes) -> ModuleFacts:
         return ModuleFacts(parse_error=str(error))
     except (RecursionError, MemoryError):
         return ModuleFacts(parse_error="too deeply nested to parse")
-    collector = _FactCollector()
+    collector = _FactCollector(source)
     try:
         collector.visit(tree)
     except RecursionError:  # a safety net: the collector's walks are loops where depth is unbounded
@@ -278,8 +304,9 @@ _EXPRESSION_NODE_NAMES = {
 
 
 class _FactCollector(ast.NodeVisitor):
-    def __init__(self) -> None:
+    def __init__(self, source: bytes = b"") -> None:
         self.facts = ModuleFacts()
+        self._texts = _Texts(source)
         self._scope: list[str] = []  # qualname parts
         self._class_stack: list[ClassFact | None] = []  # None marks a function scope
         self._function_depth = 0
@@ -376,6 +403,10 @@ class _FactCollector(ast.NodeVisitor):
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         self._record_span(node)
         current_class = self._class_stack[-1] if self._class_stack else None
+        if current_class is not None and isinstance(node.target, ast.Name):
+            text = self._texts.of(node.annotation)
+            if text:
+                self.facts.class_annotations.setdefault(current_class.qualname, {})[node.target.id] = text
         if current_class is not None and node.value is not None and isinstance(node.target, ast.Name):
             self._record_class_attribute(current_class, ast.Assign(targets=[node.target], value=node.value,
                                                                    lineno=node.lineno, col_offset=node.col_offset))
@@ -405,6 +436,7 @@ class _FactCollector(ast.NodeVisitor):
             cls.fields.append(_field_fact(name, callee, RELATION_FIELDS[last], value))
         elif last.endswith("Manager") or "as_manager" in callee or _is_from_queryset(value):
             cls.managers.append(name)
+            self.facts.manager_classes.setdefault(cls.qualname, {})[name] = _manager_parts(value)
 
     # definitions -------------------------------------------------------
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
@@ -453,6 +485,9 @@ class _FactCollector(ast.NodeVisitor):
                 receives=[r for r in map(_receives, node.decorator_list) if r],
             )
         )
+        summary = _summarize(node, self._texts, is_method=owner is not None)
+        if summary is not None:
+            self.facts.summaries[qualname] = summary
         self._record_span(node)
         self._scope.append(node.name)
         self._class_stack.append(None)
@@ -487,6 +522,154 @@ def _receives(node: ast.expr) -> tuple[str, str | None] | None:
     signal = dotted_name(node.args[0])
     sender = next((dotted_name(k.value) for k in node.keywords if k.arg == "sender"), None)
     return (signal, sender) if signal else None
+def _manager_parts(call: ast.Call) -> list[str]:
+    """The classes a manager is made of: `M()`, `Q.as_manager()`, `M.from_queryset(Q)()`."""
+    parts = []
+    func = call.func
+    if isinstance(func, ast.Call):  # M.from_queryset(Q)()
+        if isinstance(func.func, ast.Attribute):
+            parts.append(dotted_name(func.func.value))
+        parts.extend(dotted_name(argument) for argument in func.args)
+    elif isinstance(func, ast.Attribute) and func.attr == "as_manager":
+        parts.append(dotted_name(func.value))
+    else:
+        parts.append(dotted_name(func))
+    return [part for part in parts if part]
+
+
+class _Texts:
+    """Source text of a node, by slicing the file's bytes at the node's positions."""
+
+    LIMIT = 400
+
+    def __init__(self, source: bytes):
+        self.source = source
+        self._starts: list[int] | None = None
+
+    def of(self, node: ast.AST | None) -> str | None:
+        if node is None or not self.source or getattr(node, "end_lineno", None) is None:
+            return None
+        if self._starts is None:
+            self._starts = [0]
+            index = self.source.find(b"\n")
+            while index >= 0:
+                self._starts.append(index + 1)
+                index = self.source.find(b"\n", index + 1)
+        starts = self._starts
+        if node.end_lineno > len(starts):
+            return None
+        start = starts[node.lineno - 1] + node.col_offset
+        end = starts[node.end_lineno - 1] + node.end_col_offset
+        if end - start > self.LIMIT or end <= start:
+            return None
+        return self.source[start:end].decode("utf-8", "replace")
+
+
+# Callees whose calls never tell anything about a project function's parameters.
+_NOT_PROJECT_CALLEES = {
+    "len", "str", "int", "float", "bool", "list", "dict", "set", "tuple", "isinstance", "issubclass", "getattr",
+    "setattr", "hasattr", "print", "repr", "sorted", "reversed", "enumerate", "zip", "map", "filter", "any", "all",
+    "min", "max", "sum", "range", "type", "super", "iter", "next", "id", "hash", "format", "round", "abs",
+    "append", "extend", "insert", "pop", "get", "items", "keys", "values", "join", "split", "strip", "replace",
+    "startswith", "endswith", "lower", "upper", "encode", "decode", "debug", "info", "warning", "error",
+    "exception", "critical", "filter", "exclude", "order_by", "select_related", "prefetch_related", "annotate",
+    "values_list", "only", "defer", "distinct", "using", "none", "all", "count", "exists", "first", "last",
+    "create", "update", "delete", "save", "add", "remove", "set", "clear", "bulk_create", "bulk_update",
+    "get_or_create", "update_or_create", "Q", "F", "_", "gettext", "gettext_lazy", "ugettext", "ugettext_lazy",
+    "reverse", "Response", "render", "redirect", "HttpResponse", "JsonResponse", "format_html", "mark_safe",
+}
+_CARRIES_VALUE = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Await)
+
+
+def _summarize(node: ast.FunctionDef | ast.AsyncFunctionDef, texts: _Texts, is_method: bool
+               ) -> FunctionSummary | None:
+    """A function's returns, `self.x = ...` assignments and value-carrying calls, and the
+    local bindings of the names they read: one walk of the function's own statements."""
+    summary = FunctionSummary(returns=texts.of(node.returns))
+    read: set[str] = set()
+    bindings: dict[str, list[tuple[str, ast.AST | None]]] = {}
+
+    def keep(value: ast.AST | None) -> str | None:
+        if value is None:
+            return None
+        root = value
+        while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call, ast.Await)):
+            root = root.func if isinstance(root, ast.Call) else root.value
+        if isinstance(root, ast.Name):
+            read.add(root.id)
+        if isinstance(value, ast.Call):  # names passed to a call (`get_object_or_404(Feed, ...)`)
+            read.update(a.id for a in value.args if isinstance(a, ast.Name))
+        return texts.of(value)
+
+    def bind(target: ast.AST, kind: str, value: ast.AST | None) -> None:
+        if isinstance(target, ast.Name):
+            bindings.setdefault(target.id, []).append((kind, value))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for position, element in enumerate(target.elts):
+                if isinstance(element, ast.Name):
+                    bindings.setdefault(element.id, []).append(("first" if position == 0 else "unknown", value))
+
+    stack = list(node.body)
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(current, ast.Return) and current.value is not None:
+            summary.return_values.append(keep(current.value))
+        elif isinstance(current, ast.Assign):
+            for target in current.targets:
+                if is_method and isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
+                        and target.value.id == "self":
+                    summary.self_attributes.append((target.attr, keep(current.value)))
+                else:
+                    bind(target, "assign", current.value)
+        elif isinstance(current, ast.AnnAssign):
+            if isinstance(current.target, ast.Name):
+                if current.value is not None:
+                    bind(current.target, "assign", current.value)
+                else:
+                    bind(current.target, "annotation", current.annotation)
+        elif isinstance(current, (ast.For, ast.AsyncFor)):
+            bind(current.target, "loop", current.iter)
+        elif isinstance(current, (ast.With, ast.AsyncWith)):
+            for item in current.items:
+                if item.optional_vars is not None:
+                    bind(item.optional_vars, "unknown", None)
+        elif isinstance(current, ast.NamedExpr):
+            bind(current.target, "assign", current.value)
+        elif isinstance(current, ast.Call) and (current.args or current.keywords):
+            callee = dotted_name(current.func)
+            if callee and "()" not in callee and callee.rsplit(".", 1)[-1] not in _NOT_PROJECT_CALLEES:
+                arguments = [a for a in current.args if not isinstance(a, ast.Starred)]
+                keywords = [k for k in current.keywords if k.arg]
+                if any(isinstance(v, _CARRIES_VALUE) for v in [*arguments, *(k.value for k in keywords)]):
+                    summary.calls.append((
+                        callee,
+                        [keep(a) if isinstance(a, _CARRIES_VALUE) else None for a in current.args],
+                        [(k.arg, keep(k.value) if isinstance(k.value, _CARRIES_VALUE) else None)
+                         for k in current.keywords if k.arg],
+                    ))
+        for child in ast.iter_child_nodes(current):
+            if isinstance(child, (ast.stmt, ast.expr, ast.excepthandler, ast.match_case, ast.comprehension,
+                                  ast.keyword)):
+                stack.append(child)
+    if not (summary.returns or summary.return_values or summary.self_attributes or summary.calls):
+        return None
+    # Walked from the end: put everything back in source order.
+    summary.return_values.reverse()
+    summary.self_attributes.reverse()
+    summary.calls.reverse()
+    pending = [name for name in read if name in bindings]
+    while pending:  # the names the kept bindings read, in turn (`qs = ...; order = qs.first()`)
+        for _, value in bindings[pending.pop()]:
+            before = set(read)
+            keep(value)
+            pending.extend(name for name in read - before if name in bindings)
+    for name in sorted(read):
+        if name in bindings:
+            summary.bindings[name] = [(kind, texts.of(value) if kind != "unknown" else None)
+                                      for kind, value in reversed(bindings[name])]
+    return summary
 
 
 def _decorator_name(node: ast.expr) -> str:
@@ -589,6 +772,10 @@ def signature(facts: ModuleFacts) -> str:
         [sorted(c.model_refs.items()) + c.registers for c in facts.classes],
         facts.signal_connections,
         facts.admin_registrations,
+        # What the flow solver reads: a changed return, call or `self.x =` re-checks every file.
+        sorted((name, repr(vars(summary))) for name, summary in facts.summaries.items()),
+        sorted((name, sorted(items.items())) for name, items in facts.class_annotations.items()),
+        sorted((name, sorted(items.items())) for name, items in facts.manager_classes.items()),
     )
     return hashlib.blake2b(repr(public).encode(), digest_size=16).hexdigest()
 

@@ -40,6 +40,11 @@ NOT_QUERYSETS = {"count", "exists", "aggregate", "in_bulk", "iterator", "explain
                  "bulk_create", "bulk_update",
                  *TUPLE_GETTERS, *MANAGER_WRITES}
 CONTENT_TYPE = CONTRIB_MODELS["contenttypes.ContentType"]
+# Django's own queryset methods: never looked up among a project's custom manager methods.
+QUERYSET_METHODS = {"all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "annotate",
+                    "alias", "values", "values_list", "distinct", "only", "defer", "using", "none", "reverse",
+                    "select_for_update", "union", "intersection", "difference", "extra", "raw", "dates",
+                    "datetimes", "complex_filter", "get_queryset"}
 GET_OBJECT_SHORTCUTS = {"django.shortcuts.get_object_or_404", "django.shortcuts.aget_object_or_404"}
 MANAGER_NAMES = ("objects", "_default_manager", "_base_manager")
 # Calls whose result is a model class layerguard cannot name: its manager is still a manager.
@@ -64,20 +69,25 @@ class FrameworkSignatures(Protocol):
 
 @dataclass(frozen=True)
 class OrmType:
-    kind: str  # "class", "manager", "queryset", "related", "instance", "instances", "m2m-field"
+    # "class", "manager", "queryset", "related", "instance"; and, for values crossing
+    # functions (typemodel/solver.py): "list" (of instances), "tuple" (of `elements`),
+    # "object" (an instance of the project class `model`, not a model: `request: AuthedRequest`);
+    # "m2m-field": `Model.tags` on the class, whose `.through` is the model in `model`
+    kind: str
     model: str | None  # qualified model name; None when the model is not known
-    # "instances" is a list of instances (`bulk_create`'s result); "m2m-field" is
-    # `Model.tags` on the class, whose `.through` is the model in `model`.
+    elements: tuple = ()
 
 
 @dataclass(frozen=True)
 class Origin:
     """Where a local name got its value, as semgrep's flow patterns found it."""
 
-    kind: str  # "assign", "assign-first-of-tuple", "loop", "annotation", "class-annotation", "known"
+    kind: str  # "assign", "assign-first-of-tuple", "loop", "annotation", "parameter", "known", "deferred"
     node: ast.AST | None = None
     annotation: str | None = None
-    type: OrmType | None = None  # "known": fixed by a framework signature (typemodel/signatures.py)
+    owner: str | None = None  # "parameter"/"deferred": the qualified function the name is local to
+    name: str | None = None
+    known: "OrmType | None" = None  # "known": the type itself
 
 
 @dataclass(frozen=True)
@@ -89,19 +99,23 @@ class OrmWrite:
 
 class OrmTyper:
     def __init__(self, project: ProjectModel, module: ModuleInfo, enclosing_class: str | None = None,
+                 function: str | None = None, solver=None,
                  graph: ModelRelations | None = None, framework: FrameworkSignatures | None = None):
         self.project = project
         self.graph = graph
         self.framework = framework
         self.module = module
         self.enclosing_class = enclosing_class
+        self.function = function  # the qualified function the typed code is in
+        # Values crossing function boundaries (typemodel/solver.py, the layer above, passes it).
+        self.solver = solver or _NO_FLOW
 
     def write_of(self, call: ast.Call, env: dict[str, Origin] | None = None) -> OrmWrite | None:
         """The ORM write `call` performs, or None when it is not (known to be) one."""
         if not isinstance(call.func, ast.Attribute):
             return None
         method = call.func.attr
-        receiver = self.type_of(call.func.value, env or {})
+        receiver = self.type_of(call.func.value, env if env is not None else {})
         if receiver is None:
             return None
         if receiver.kind in ("manager", "queryset") and method in MANAGER_WRITES:
@@ -118,7 +132,8 @@ class OrmTyper:
         if isinstance(node, ast.Name):
             if node.id in env:
                 origin = env[node.id]
-                rest = {name: value for name, value in env.items() if name != node.id}
+                rest = env.without(node.id, origin) if hasattr(env, "without") else \
+                    {name: value for name, value in env.items() if name != node.id}
                 return self._type_of_origin(origin, rest)
             return self._class_named(node.id)
         if isinstance(node, ast.Attribute):
@@ -127,9 +142,14 @@ class OrmTyper:
             return self._type_of_call(node, env)
         if isinstance(node, ast.Subscript):
             base = self.type_of(node.value, env)
-            if base and base.kind in ("queryset", "manager", "related", "instances"):
+            if base and base.kind in ("queryset", "manager", "related", "list"):
                 if isinstance(node.slice, ast.Slice):
-                    return OrmType("instances" if base.kind == "instances" else "queryset", base.model)
+                    return OrmType("list" if base.kind == "list" else "queryset", base.model)
+                return OrmType("instance", base.model)
+            if base and base.kind == "tuple" and isinstance(node.slice, ast.Constant) \
+                    and isinstance(node.slice.value, int) and -len(base.elements) <= node.slice.value < len(base.elements):
+                return base.elements[node.slice.value]
+            if base and base.kind == "list" and not isinstance(node.slice, ast.Slice):
                 return OrmType("instance", base.model)
         return None
 
@@ -156,17 +176,29 @@ class OrmTyper:
 
     def _type_of_origin(self, origin: Origin, env: dict[str, Origin]) -> OrmType | None:
         if origin.kind == "known":
-            return origin.type
-        if origin.kind in ("annotation", "class-annotation"):
+            return origin.known
+        if origin.kind == "deferred":  # a local of a function the solver is reading
+            return self.solver.binding(env, origin.name) if hasattr(env, "summary") else None
+        if origin.kind in ("annotation", "parameter", "class-annotation"):
             if not origin.annotation:
-                return None
+                return self._parameter(origin) if origin.kind == "parameter" else None
             cls = self._class_named(origin.annotation) or self._model_by_string(origin.annotation)
             if origin.kind == "class-annotation":  # `type[Order]`, `type[models.Model]`
                 if cls is None and self.project.resolve(self.module, origin.annotation) in MODEL_BASES:
                     return OrmType("class", None)
                 return OrmType("class", cls.model if cls.model not in MODEL_BASES else None) if cls else None
-            return OrmType("instance", cls.model) if cls else None
+            if cls:
+                return OrmType("instance", cls.model)
+            # `request: AuthedRequest`: an instance of a project class (its attributes typed by the solver)
+            qualified = self.project.resolve(self.module, origin.annotation)
+            if self._is_bound(origin.annotation.split(".")[0]) and self.project.class_fact(qualified) is not None:
+                return OrmType("object", qualified)
+            return None
+        if origin.node is not None and hasattr(env, "moved_to"):
+            env = env.moved_to(origin.node)  # names in the value: as of where it was computed
         value = self.type_of(origin.node, env) if origin.node is not None else None
+        if origin.kind == "assign-first-of-tuple" and value is not None and value.kind == "tuple":
+            return value.elements[0] if value.elements else None
         if origin.kind == "assign-first-of-tuple":
             node = origin.node
             if isinstance(node, ast.Await):
@@ -181,10 +213,26 @@ class OrmTyper:
                     return OrmType("instance", manager.model)
             return None
         if origin.kind == "loop":
-            if value and value.kind in ("queryset", "manager", "related", "instances"):
+            if value and value.kind in ("queryset", "manager", "related", "list"):
                 return OrmType("instance", value.model)
             return None
         return value
+
+    def _parameter(self, origin: Origin) -> OrmType | None:
+        """An unannotated parameter: `self` of a (non-model) class, else what every call site passes."""
+        if not origin.owner:
+            return None
+        found = self.solver.functions.get(origin.owner)
+        if found is None:
+            return None
+        module, function = found
+        if function.class_qualname and function.params and function.params[0][0] == origin.name \
+                and not any(d.endswith("staticmethod") for d in function.decorators):
+            if any(d.endswith("classmethod") for d in function.decorators):
+                return None
+            owner_class = f"{module.name}.{function.class_qualname}"
+            return None if self.project.is_model_class(owner_class) else OrmType("object", owner_class)
+        return self.solver.parameter(origin.owner, origin.name)
 
     def _model_by_string(self, annotation: str) -> OrmType | None:
         if "." in annotation:
@@ -215,6 +263,8 @@ class OrmTyper:
             return None
         if base.kind == "saver":  # a ModelForm / ModelSerializer's `.instance`
             return OrmType("instance", base.model) if node.attr == "instance" and base.model else None
+        if base.kind == "object" and base.model:
+            return self.solver.attribute(base.model, node.attr)
         if base.kind == "class":
             if base.model is None:  # a model class held in a variable
                 return OrmType("manager", None) if node.attr in MANAGER_NAMES else None
@@ -263,15 +313,28 @@ class OrmTyper:
                 if method in INSTANCE_GETTERS:
                     return OrmType("instance", base.model)
                 if method in ("bulk_create", "abulk_create"):
-                    return OrmType("instances", base.model)
+                    return OrmType("list", base.model)
+                if method in TUPLE_GETTERS:  # (instance, created)
+                    return OrmType("tuple", None, (OrmType("instance", base.model), None))
                 if method in NOT_QUERYSETS:
                     return None
+                if base.model and method not in QUERYSET_METHODS and base.model in self.project.models:
+                    custom = self.solver.manager_method(base.model, method)  # Account.objects.for_user(user)
+                    if custom is not False and custom is not None:
+                        return custom
                 return OrmType("queryset", base.model)
             if base is not None and base.kind == "class":
                 return None
             if base is not None and base.kind == "instance" and base.model == CONTENT_TYPE \
                     and method == "model_class":
                 return OrmType("class", None)
+            if base is not None and base.kind == "object" and base.model:
+                return self.solver.method_return(base.model, method)
+            if base is not None and base.kind == "instance" and base.model in self.project.models:
+                # a model method: `order.latest_invoice()`
+                return self.solver.method_return(base.model, method, OrmType("instance", base.model))
+            if base is not None:
+                return None
         dotted = dotted_name(func)
         if dotted is None or dotted.split(".")[0] in env:
             return None
@@ -287,12 +350,19 @@ class OrmTyper:
             return OrmType("class", None)
         if dotted in ("list", "sorted") and len(node.args) == 1 and not node.keywords:
             items = self.type_of(node.args[0], env)  # `list(Order.objects.filter(...))`
-            if items and items.kind in ("queryset", "manager", "related", "instances"):
-                return OrmType("instances", items.model)
+            if items and items.kind in ("queryset", "manager", "related", "list"):
+                return OrmType("list", items.model)
             return None
         called = self._class_named(dotted)
         if called and called.kind == "class":
             return OrmType("instance", called.model)
+        # a project function (`_get_ticket(pk)`) or class (`Importer(feed)`)
+        functions = self.solver.functions
+        for candidate in (qualified, f"{self.module.name}.{dotted}"):
+            if candidate in functions and functions[candidate][1].class_qualname is None:
+                return self.solver.function_return(candidate)
+        if self._is_bound(dotted.split(".")[0]) and self.project.class_fact(qualified) is not None:
+            return OrmType("object", qualified)
         return None
 
     def _in_view_or_admin(self) -> bool:
@@ -303,7 +373,32 @@ class OrmTyper:
 
 def _is_self(env: dict[str, Origin]) -> bool:
     """`self` is the method's own parameter, not rebound."""
-    return "self" not in env or (env["self"].kind == "annotation" and env["self"].annotation is None)
+    return "self" not in env or (env["self"].kind in ("annotation", "parameter") and env["self"].annotation is None)
+class _NoFlow:
+    """No flow solver: returns, parameters and attributes are unknown."""
+
+    functions: dict = {}
+
+    def binding(self, environment, name):
+        return None
+
+    def parameter(self, function, name):
+        return None
+
+    def attribute(self, cls, attribute):
+        return None
+
+    def manager_method(self, model, method):
+        return False
+
+    def method_return(self, cls, method, self_type=None):
+        return None
+
+    def function_return(self, function, self_type=None):
+        return None
+
+
+_NO_FLOW = _NoFlow()
 
 
 def short_code(node: ast.AST) -> str:

@@ -24,6 +24,9 @@ class Report:
     # (path as displayed, reason) of every path under the checked ones that was left out:
     # a FIFO, a link to a directory, a file that vanished (docs/design.md has the table).
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # `check --show-untyped`: write-shaped calls LG101 stayed silent on because it could not
+    # type the receiver, as {"path", "line", "column", "call", "reason"}; None without the flag.
+    untyped: list[dict] | None = None
     # What suppression comments / per-file ignores and the baseline took out (paths as
     # displayed): the audit counts them apart, never hides them.
     suppressed_violations: list[Violation] = field(default_factory=list)

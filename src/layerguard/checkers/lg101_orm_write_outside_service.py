@@ -36,7 +36,12 @@ class OrmWriteOutsideService(Rule):
     and so are the arguments the framework fixes (typemodel/signatures.py: `obj` of an
     admin's `save_model`, an admin action's `queryset`, a `post_save` receiver's `instance`,
     DRF's `perform_destroy(instance)`, `serializer.save()` in `perform_create`, a
-    ModelForm's `super().save(commit=False)`, `self.object`, `self.get_queryset()`); anything it cannot type (`form.save()`,
+    ModelForm's `super().save(commit=False)`, `self.object`, `self.get_queryset()`). Values that cross a function boundary are
+    followed across the project (typemodel/solver.py): what a project function or a custom
+    manager/queryset method returns (annotated, `-> Order`, `-> tuple[Tag, bool]`, or not),
+    an unannotated parameter every call site passes the same model to, `self.x` set from a
+    model in the class, and a class attribute annotation (`customer: Customer` on an
+    HttpRequest subclass); where call sites disagree the value is unknown. Anything it cannot type (`form.save()`,
     `serializer.save()`, `image.save()`, `cache.delete()`, `dict.update()`, `super().save()`)
     is left alone: silence is preferred to a guess. Tests, migrations, settings and
     factories are exempt, and a model module may write its own app's models.
@@ -241,6 +246,64 @@ class OrmWriteOutsideService(Rule):
                 request.user.groups.clear()  # expect
             """),
         Example("""
+            from shop.lookups import maybe_order, open_order, order_named, tag_for
+
+            def close(request, pk):
+                order = order_named(pk)
+                order.save()  # expect
+                maybe_order(pk).delete()  # expect
+                tag, created = tag_for("vip")
+                tag.delete()  # expect
+                open_order(0).save()  # expect
+            """, files={"shop/lookups.py": (
+                    "from typing import Optional\n"
+                    "from shop.models import Order, Tag\n\n"
+                    "def order_named(pk) -> Order:\n    return Order.objects.get(pk=pk)\n\n"
+                    "def maybe_order(pk) -> Optional[Order]:\n    return Order.objects.filter(pk=pk).first()\n\n"
+                    "def tag_for(name) -> tuple[Tag, bool]:\n    return Tag.objects.get_or_create(name=name)\n\n"
+                    "def open_order(total):\n    found = Order.objects.get_or_create(total=total)[0]\n    return found\n"),}),
+        Example("""
+            from django.shortcuts import get_object_or_404
+            from shop.models import Order
+
+            def pay_all(order):
+                order.paid = True
+                order.save()  # expect
+
+            class Payer:
+                def __init__(self, pk):
+                    self.order = get_object_or_404(Order, pk=pk)
+
+                def pay(self):
+                    self.order.save()  # expect
+
+            def pay(request, pk):
+                pay_all(get_object_or_404(Order, pk=pk))
+                Payer(pk).order.delete()  # expect
+            """, path="shop/utils.py"),
+        Example("""
+            from shop.models import Order
+
+            def close_first(request):
+                unpaid = Order.objects.filter(paid=False)
+                first = unpaid.first()
+                first.save()  # expect
+                order = first
+                order = order.customer
+                order.save()  # expect
+            """),
+        Example("""
+            from django.http import HttpRequest
+            from shop.models import Customer
+
+            class ShopRequest(HttpRequest):
+                customer: Customer
+
+            def rename(request: ShopRequest):
+                request.customer.name = "x"
+                request.customer.save()  # expect
+            """),
+        Example("""
             from shop.models import Order
 
             def untag(request):
@@ -320,6 +383,20 @@ class OrmWriteOutsideService(Rule):
                     order.save()  # expect
                     return order
             """, path="shop/api.py"),
+        Example("""
+            from shop.models import Order
+
+            def unpaid(request):
+                Order.unpaid.for_customer(request.user).update(paid=True)  # expect
+                Order.unpaid.latest_one().delete()  # expect
+            """, files={"shop/models.py": (
+                "from django.db import models\n\n"
+                "class OrderQuerySet(models.QuerySet):\n"
+                "    def for_customer(self, user):\n        return self.filter(customer__user=user)\n\n"
+                "    def latest_one(self):\n        return self.order_by('-pk').first()\n\n"
+                "class Order(models.Model):\n"
+                "    total = models.IntegerField(default=0)\n    paid = models.BooleanField(default=False)\n"
+                "    unpaid = OrderQuerySet.as_manager()\n")}),
     ]
 
     VALID = [
@@ -451,6 +528,31 @@ class OrmWriteOutsideService(Rule):
             def tags_changed(sender, instance, **kwargs):
                 instance.save()
             """, path="shop/api.py"),
+        Example("""
+            from shop.models import Order
+
+            def touch(thing):
+                thing.save()
+
+            def edit(request, form):
+                touch(Order.objects.get(pk=1))
+                touch(form)
+                touch(request.session)
+            """, path="shop/utils.py"),
+        Example("""
+            from shop.lookups import order_total
+
+            class Report:
+                def __init__(self, workbook):
+                    self.workbook = workbook
+
+                def write(self, request):
+                    self.workbook.save("out.xlsx")
+                    order_total(1).save()
+            """, path="shop/utils.py", files={
+                "shop/lookups.py": ("from shop.models import Order\n\n"
+                                    "def order_total(pk) -> dict:\n    return Order.objects.filter(pk=pk).values().first()\n"),
+            }),
     ]
 
     def check_match(self, match: SemgrepMatch, rule: SemgrepRule, context: FileContext) -> Violation | None:
@@ -479,6 +581,16 @@ class OrmWriteOutsideService(Rule):
                 return None
         values = {"RECV": short_code(call.func.value), "WRITE": call.func.attr}
         return self._report(context, call, rule, values)
+
+    def untyped(self, match: SemgrepMatch, rule: SemgrepRule, context: FileContext) -> tuple[ast.Call, str] | None:
+        """A write-shaped call this rule stays silent on because its receiver could not be
+        typed, and why (`check --show-untyped`); None for anything else."""
+        if rule.id.endswith("-raw-sql") or context.project.is_service_module(context.path):
+            return None
+        call = _write_call(context, context.position(match.start_offset), context.position(match.end_offset))
+        if call is None or context.types.type_of(call.func.value, call) is not None:
+            return None
+        return call, context.types.why_unknown(call.func.value, call)
 
     def _report(self, context: FileContext, call: ast.Call, rule: SemgrepRule, values: dict[str, str]) -> Violation:
         layer = context.project.layer_at(context.path, call.lineno)

@@ -44,4 +44,7 @@ def render(report: Report, color: bool = False) -> str:
         # Baseline entries that no violation matches any more: debt paid, ready to ratchet.
         "fixed": report.fixed,
     }
+    if report.untyped is not None:
+        # `--show-untyped`: write-shaped calls LG101 could not type, and why.
+        document["untyped"] = report.untyped
     return json.dumps(document, indent=2) + "\n"

@@ -36,4 +36,10 @@ def render(report: Report, color: bool = False) -> str:
                      f"{', '.join(extras)}).")
     else:
         lines.append(f"All checks passed! {report.files} file{'s' if report.files != 1 else ''} checked{tail}.")
+    if report.untyped is not None:
+        lines.append(f"LG101 stayed silent on {len(report.untyped)} write-shaped "
+                     f"call{'s' if len(report.untyped) != 1 else ''} it could not type (--show-untyped):")
+        for u in report.untyped:
+            text = f"{u['path']}:{u['line']}:{u['column']}: {u['call']}: {u['reason']}"
+            lines.append(escape(text) if color else text)
     return "\n".join(lines) + "\n"

@@ -43,12 +43,20 @@ def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | N
 
     if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
         arguments = [*scope.args.posonlyargs, *scope.args.args, *scope.args.kwonlyargs]
+        owner = enclosing_function_name(context, call)
         for position, argument in enumerate(arguments):
             if argument.arg == name:
-                origin = _annotation_origin(argument.annotation)
                 if argument.annotation is None and (known := _framework_parameter(context, scope, name, position)):
-                    origin = Origin("known", type=known)
-                consider(scope.lineno, origin)
+                    consider(scope.lineno, Origin("known", known=known))  # fixed by the framework
+                    continue
+                if isinstance(argument.annotation, ast.Subscript):  # `type[Order]`
+                    origin = _annotation_origin(argument.annotation)
+                    if origin.kind == "class-annotation":
+                        consider(scope.lineno, origin)
+                        continue
+                # Annotated or not: an unannotated one is typed by its call sites (typemodel/solver.py).
+                consider(scope.lineno, Origin("parameter", annotation=annotation_name(argument.annotation),
+                                              owner=owner, name=name))
     for node in walk_own_scope(scope):
         if isinstance(node, ast.Assign) and node.end_lineno < call.lineno:
             for target in node.targets:
@@ -110,6 +118,14 @@ def enclosing_function(context: FileContext, call: ast.AST) -> ast.AST:
         if node is not None:
             return node
     return context.tree
+
+
+def enclosing_function_name(context: FileContext, at: ast.AST) -> str | None:
+    """The qualified name of the innermost function around `at` (`shop.views.pay`)."""
+    _, functions = context.project.enclosing(context.path, at.lineno)
+    if not functions:
+        return None
+    return f"{context.project.modules_by_path[context.path].name}.{functions[-1].qualname}"
 
 
 def walk_own_scope(scope: ast.AST):

@@ -1,0 +1,392 @@
+"""Values that cross a function boundary: a flow-insensitive, whole-project inference.
+
+How layerguard knows that `ticket` in `ticket = _get_ticket(pk); ticket.save()` is a
+`Ticket`: the per-file facts carry a summary of every function (facts.FunctionSummary:
+its return annotation and return expressions, its `self.x = ...` assignments, its calls
+with their argument texts, and the local bindings those read), and this solver answers,
+on demand and once per question per run:
+
+- what a project function or method returns: its annotation (`-> Ticket`,
+  `-> Optional[Ticket]`, `-> tuple[Board, bool]`, `-> QuerySet[Ticket]`), else the type
+  every one of its `return` expressions agrees on (`return Basket.objects.get_or_create(...)[0]`);
+- what a custom manager or queryset method returns (`Account.objects.for_user(user)`),
+  `self` being a queryset of the model the manager was reached through;
+- what an unannotated parameter holds: the type every call site in the project passes
+  (`import_all(feed)` with `feed = get_object_or_404(Feed, ...)`); one call site passing
+  something else, or nothing to go on, and it is unknown;
+- what `self.x` / `obj.x` holds: a class attribute annotation (`account: Account` on an
+  HttpRequest subclass) or the type every `self.x = ...` in the class agrees on.
+
+Unknown means silence: disagreement, recursion and anything unresolved answer None.
+What invalidates what: the summaries are part of each file's signature (facts.signature),
+so changing a return, a call's arguments or a `self.x =` anywhere re-checks every file
+(as changing an import does), while edits that leave them alone (conditions, constants,
+moved lines) re-check the edited file only; a warm run where nothing changed reads
+verdicts from the cache and never builds the solver.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from layerguard.facts import FunctionFact, FunctionSummary, dotted_name
+
+if TYPE_CHECKING:
+    from layerguard.orm import OrmType, Origin
+    from layerguard.project import ModuleInfo, ProjectModel
+
+# Annotations: containers whose items are instances of their argument.
+_QUERYSET_GENERICS = {"QuerySet", "Manager", "BaseManager", "RelatedManager"}
+_LIST_GENERICS = {"list", "List", "Sequence", "Iterable", "Iterator", "Generator", "set", "Set", "Collection",
+                  "MutableSequence", "AsyncIterator", "AsyncIterable"}
+_TUPLE_GENERICS = {"tuple", "Tuple"}
+_OPTIONAL_GENERICS = {"Optional", "Annotated"}
+_UNKNOWN = object()  # a question being answered (recursion answers None)
+
+
+def solver_for(project: ProjectModel) -> Solver:
+    """The project's one solver (built on first use, kept for the run)."""
+    solver = project.__dict__.get("_flow_solver")
+    if solver is None:
+        solver = project.__dict__["_flow_solver"] = Solver(project)
+    return solver
+
+
+class Solver:
+    def __init__(self, project: ProjectModel):
+        self.project = project
+        self._memo: dict[tuple, object] = {}
+        self._parsed: dict[str, ast.expr | None] = {}
+        self._functions: dict[str, tuple[ModuleInfo, FunctionFact]] | None = None
+        self._call_sites: dict[str, list[tuple[ModuleInfo, FunctionFact, tuple]]] | None = None
+
+    # ------------------------------------------------------------ questions
+    def function_return(self, qualified: str, self_type: OrmType | None = None) -> OrmType | None:
+        """What calling the project function (or method) `qualified` returns."""
+        return self._memoized(("return", qualified, self_type), lambda: self._return(qualified, self_type))
+
+    def method_return(self, class_qualified: str, method: str, self_type: OrmType | None = None) -> OrmType | None:
+        """What `obj.method()` returns, `obj` being an instance of the project class
+        `class_qualified` (the method found in it or its project ancestors)."""
+        found = self._method(class_qualified, method)
+        return self.function_return(found, self_type) if found else None
+
+    def manager_method(self, model: str, method: str) -> OrmType | None | bool:
+        """What `Model.objects.method()` returns when `method` is defined by one of the
+        model's own manager or queryset classes; False when no such class defines it."""
+        for manager_class in self._manager_classes(model):
+            found = self._method(manager_class, method)
+            if found:
+                from layerguard.orm import OrmType
+
+                result = self.function_return(found, OrmType("queryset", model))
+                if result is not None and result.model is None and result.kind in ("queryset", "instance", "list"):
+                    return OrmType(result.kind, model)
+                return result
+        return False
+
+    def parameter(self, function_qualified: str, name: str) -> OrmType | None:
+        """The type every call site in the project passes for parameter `name`."""
+        return self._memoized(("parameter", function_qualified, name),
+                              lambda: self._parameter(function_qualified, name))
+
+    def attribute(self, class_qualified: str, attribute: str) -> OrmType | None:
+        """What `obj.attribute` holds on an instance of the project class `class_qualified`."""
+        return self._memoized(("attribute", class_qualified, attribute),
+                              lambda: self._attribute(class_qualified, attribute))
+
+    # -------------------------------------------------------------- answers
+    def _return(self, qualified: str, self_type: OrmType | None) -> OrmType | None:
+        found = self.functions.get(qualified)
+        if found is None:
+            return None
+        module, function = found
+        summary = module.facts.summaries.get(function.qualname)
+        if summary is None:
+            return None
+        if summary.returns:
+            return self.annotation(summary.returns, module)
+        if any(d.endswith("contextmanager") for d in function.decorators):
+            return None
+        types = [self.type_of_text(text, module, function, summary, self_type) if text else None
+                 for text in summary.return_values if text not in ("None",)]
+        return _agreed(types)
+
+    def _parameter(self, function_qualified: str, name: str) -> OrmType | None:
+        found = self.functions.get(function_qualified)
+        if found is None:
+            return None
+        _, function = found
+        names = [parameter for parameter, _ in function.params]
+        if name not in names:
+            return None
+        position = names.index(name)
+        is_method = function.class_qualname is not None
+        if is_method:
+            position -= 1  # `self`
+            if position < 0:
+                return None
+        passed = []
+        for module, caller, (callee, arguments, keywords) in self.call_sites.get(function.name, ()):
+            target = self._callee(module, caller, callee)
+            if target is None:
+                if callee.split(".")[0] not in ("self", "cls") and self.project._binding(module, callee.split(".")[0]) is None:
+                    return None  # `obj.method(x)` on a value we cannot type: it may be this function
+                continue
+            if target != function_qualified:
+                continue
+            keyword = dict(keywords)
+            if name in keyword:
+                text = keyword[name]
+            elif 0 <= position < len(arguments):
+                text = arguments[position]
+            else:
+                return None  # the default, or passed through *args / **kwargs
+            if text is None:
+                return None
+            summary = module.facts.summaries.get(caller.qualname)
+            passed.append(self.type_of_text(text, module, caller, summary, None))
+            if passed[-1] is None:
+                return None
+        return _agreed(passed)
+
+    def _attribute(self, class_qualified: str, attribute: str) -> OrmType | None:
+        for module, cls in self._ancestry(class_qualified):
+            annotation = module.facts.class_annotations.get(cls.qualname, {}).get(attribute)
+            if annotation:
+                return self.annotation(annotation, module)
+        types = []
+        for module, cls in self._ancestry(class_qualified):
+            for function in module.facts.functions:
+                if function.class_qualname != cls.qualname:
+                    continue
+                summary = module.facts.summaries.get(function.qualname)
+                for name, text in (summary.self_attributes if summary else ()):
+                    if name == attribute:
+                        types.append(self.type_of_text(text, module, function, summary, None) if text else None)
+        return _agreed(types)
+
+    # --------------------------------------------------------------- typing
+    def annotation(self, text: str, module: ModuleInfo) -> OrmType | None:
+        """The type an annotation names: a model instance, a queryset of one, a tuple of
+        them, a list of them, or an instance of a project class."""
+        from layerguard.orm import OrmType
+
+        node = self._parse(text)
+        depth = 0
+        while node is not None and depth < 10:
+            depth += 1
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                node = self._parse(node.value)
+                continue
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # X | None
+                sides = [side for side in (node.left, node.right)
+                         if not (isinstance(side, ast.Constant) and side.value is None)]
+                if len(sides) != 1:
+                    return None
+                node = sides[0]
+                continue
+            if isinstance(node, ast.Subscript):
+                generic = (dotted_name(node.value) or "").rsplit(".", 1)[-1]
+                items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+                if generic in _OPTIONAL_GENERICS:
+                    node = items[0]
+                    continue
+                if generic == "Union":
+                    items = [i for i in items if not (isinstance(i, ast.Constant) and i.value is None)]
+                    if len(items) != 1:
+                        return None
+                    node = items[0]
+                    continue
+                if generic in _TUPLE_GENERICS:
+                    elements = tuple(self._instance_annotation(item, module) for item in items)
+                    return OrmType("tuple", None, elements) if any(elements) else None
+                if generic in _QUERYSET_GENERICS or generic in _LIST_GENERICS:
+                    item = self._instance_annotation(items[0], module)
+                    if item is None or item.kind != "instance":
+                        return None
+                    return OrmType("queryset" if generic in _QUERYSET_GENERICS else "list", item.model)
+                return None
+            return self._instance_annotation(node, module)
+        return None
+
+    def _instance_annotation(self, node: ast.expr, module: ModuleInfo) -> OrmType | None:
+        from layerguard.orm import OrmType
+
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            node = self._parse(node.value)
+        dotted = dotted_name(node) if node is not None else None
+        if not dotted or "()" in dotted:
+            return None
+        qualified = self.project.resolve(module, dotted)
+        if qualified == dotted and self.project._binding(module, dotted.split(".")[0]) is None:
+            qualified = self.project.model_by_reference(dotted, module, is_string=True)  # "Order", "shop.Order"
+            if not qualified:
+                return None
+        if self.project.is_model_class(qualified):
+            return OrmType("instance", qualified)
+        if self.project.class_fact(qualified) is not None:
+            return OrmType("object", qualified)
+        return None
+
+    def type_of_text(self, text: str, module: ModuleInfo, function: FunctionFact | None,
+                     summary: FunctionSummary | None, self_type: OrmType | None) -> OrmType | None:
+        """The type of an expression kept in a summary, in its function's context."""
+        node = self._parse(text)
+        if node is None:
+            return None
+        return self.typer(module, function).type_of(node, self.environment(module, function, summary, self_type))
+
+    def typer(self, module: ModuleInfo, function: FunctionFact | None):
+        from layerguard.orm import OrmTyper
+
+        enclosing = f"{module.name}.{function.class_qualname}" if function and function.class_qualname else None
+        return OrmTyper(self.project, module, enclosing, function=self._qualified(module, function), solver=self)
+
+    def environment(self, module: ModuleInfo, function: FunctionFact | None, summary: FunctionSummary | None,
+                    self_type: OrmType | None) -> dict[str, Origin]:
+        """Local names of a summarized function, each with the one type its bindings agree on."""
+        from layerguard.orm import Origin
+
+        environment: dict[str, Origin] = {}
+        owner = self._qualified(module, function)
+        if function is not None:
+            for index, (name, annotation) in enumerate(function.params):
+                if index == 0 and function.class_qualname and self_type is not None:
+                    environment[name] = Origin("known", known=self_type)
+                else:
+                    environment[name] = Origin("parameter", annotation=annotation, owner=owner, name=name)
+        for name, bound in (summary.bindings.items() if summary else ()):
+            environment[name] = Origin("deferred", owner=owner, name=name)
+        return _Environment(environment, self, module, function, summary, self_type)
+
+    def binding(self, environment: _Environment, name: str) -> OrmType | None:
+        """The type all of a local name's bindings agree on (flow-insensitive)."""
+        key = ("binding", environment.owner, name, environment.self_type)
+
+        def solve():
+            rest = environment.without(name)
+            typer = self.typer(environment.module, environment.function)
+            types = []
+            for kind, text in environment.summary.bindings.get(name, ()):
+                node = self._parse(text) if text else None
+                if node is None or kind in ("unknown",):
+                    return None
+                from layerguard.orm import Origin
+
+                origin = Origin({"assign": "assign", "first": "assign-first-of-tuple", "loop": "loop"}.get(kind, "x"),
+                                node=node) if kind != "annotation" else None
+                if origin is None:
+                    types.append(self.annotation(text, environment.module))
+                else:
+                    types.append(typer._type_of_origin(origin, rest))
+            return _agreed(types)
+
+        return self._memoized(key, solve)
+
+    # -------------------------------------------------------------- indexes
+    @property
+    def functions(self) -> dict[str, tuple[ModuleInfo, FunctionFact]]:
+        if self._functions is None:
+            self._functions = {}
+            for module in self.project.modules_by_path.values():
+                for function in module.facts.functions:
+                    self._functions.setdefault(f"{module.name}.{function.qualname}", (module, function))
+        return self._functions
+
+    @property
+    def call_sites(self) -> dict[str, list[tuple[ModuleInfo, FunctionFact, tuple]]]:
+        """Every summarized call, by the callee's last name."""
+        if self._call_sites is None:
+            sites: dict[str, list] = defaultdict(list)
+            for module in self.project.modules_by_path.values():
+                for function in module.facts.functions:
+                    summary = module.facts.summaries.get(function.qualname)
+                    for call in (summary.calls if summary else ()):
+                        sites[call[0].rsplit(".", 1)[-1]].append((module, function, call))
+            self._call_sites = dict(sites)
+        return self._call_sites
+
+    def _callee(self, module: ModuleInfo, caller: FunctionFact, callee: str) -> str | None:
+        """The project function a call in `caller` names, if it can tell."""
+        head, _, rest = callee.partition(".")
+        if head in ("self", "cls") and caller.class_qualname and rest and "." not in rest:
+            return self._method(f"{module.name}.{caller.class_qualname}", rest)
+        if self.project._binding(module, head) is None and not any(
+                f.qualname == callee for f in module.facts.functions if f.class_qualname is None):
+            return None
+        qualified = self.project.resolve(module, callee)
+        if qualified in self.functions:
+            return qualified
+        local = f"{module.name}.{callee}"
+        return local if local in self.functions else qualified
+
+    def _method(self, class_qualified: str, method: str) -> str | None:
+        for module, cls in self._ancestry(class_qualified):
+            qualified = f"{module.name}.{cls.qualname}.{method}"
+            if qualified in self.functions:
+                return qualified
+        return None
+
+    def _ancestry(self, class_qualified: str):
+        found = self.project.class_fact(class_qualified)
+        if found is None:
+            return []
+        return list(self.project._project_ancestry(*found))
+
+    def _manager_classes(self, model: str) -> list[str]:
+        classes = []
+        for module, cls in self._ancestry(model):
+            for parts in module.facts.manager_classes.get(cls.qualname, {}).values():
+                for part in parts:
+                    qualified = self.project.resolve(module, part)
+                    if self.project.class_fact(qualified) is not None and qualified not in classes:
+                        classes.append(qualified)
+        return classes
+
+    # -------------------------------------------------------------- helpers
+    def _qualified(self, module: ModuleInfo, function: FunctionFact | None) -> str | None:
+        return f"{module.name}.{function.qualname}" if function is not None else None
+
+    def _parse(self, text: str | None) -> ast.expr | None:
+        if text is None:
+            return None
+        if text not in self._parsed:
+            try:
+                self._parsed[text] = ast.parse(f"(\n{text}\n)", mode="eval").body
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                self._parsed[text] = None
+        return self._parsed[text]
+
+    def _memoized(self, key: tuple, solve):
+        if key in self._memo:
+            value = self._memo[key]
+            return None if value is _UNKNOWN else value
+        self._memo[key] = _UNKNOWN  # a cycle answers None
+        value = solve()
+        self._memo[key] = value
+        return value
+
+
+class _Environment(dict):
+    """A summarized function's local names (Origins), with what resolving them needs."""
+
+    def __init__(self, origins, solver, module, function, summary, self_type):
+        super().__init__(origins)
+        self.solver, self.module, self.function, self.summary, self.self_type = \
+            solver, module, function, summary, self_type
+        self.owner = solver._qualified(module, function)
+
+    def without(self, name: str, origin=None) -> _Environment:
+        return _Environment({k: v for k, v in self.items() if k != name}, self.solver, self.module, self.function,
+                            self.summary, self.self_type)
+
+
+def _agreed(types: list) -> OrmType | None:
+    """The one type all answers agree on; None if any is unknown or two disagree."""
+    if not types or any(t is None for t in types):
+        return None
+    first = types[0]
+    return first if all(t == first for t in types[1:]) else None
