@@ -257,7 +257,9 @@ class OrmTyper:
             return OrmType("instance", USER_MODEL)
         if isinstance(node.value, ast.Name) and node.value.id == "self" and _is_self(env) \
                 and self.framework and self.enclosing_class:
-            return self.framework.self_attribute(self.enclosing_class, node.attr)  # `self.object`
+            known = self.framework.self_attribute(self.enclosing_class, node.attr)  # `self.object`
+            if known is not None:
+                return known
         base = self.type_of(node.value, env)
         if base is None:
             return None
