@@ -76,6 +76,8 @@ class OrmWriteOutsideService(Rule):
 
     code = "LG101"
     name = "orm-write-outside-service"
+    fix_kind = "extract-to-service"
+    fix_safety = "unsafe"
     semgrep_file = "LG101-orm-write-outside-service.yaml"
 
     INVALID = [

@@ -80,8 +80,9 @@ def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | N
                 if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name:
                     consider(node.lineno, Origin("unknown"))
         elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)) \
-                and node.lineno <= call.lineno <= (node.end_lineno or 0) and _contains(node, call):
-            for generator in node.generators:  # `[row.save() for row in Order.objects.all()]`
+                and (node.lineno, node.col_offset) <= (call.lineno, call.col_offset) \
+                and (call.end_lineno, call.end_col_offset) <= (node.end_lineno, node.end_col_offset):
+            for generator in node.generators:  # `[order.items.count() for order in orders]`
                 if isinstance(generator.target, ast.Name) and generator.target.id == name:
                     consider(node.lineno, Origin("loop", generator.iter))
         elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name) and node.target.id == name \
