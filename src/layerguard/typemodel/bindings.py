@@ -107,10 +107,6 @@ def _framework_parameter(context: FileContext, scope: ast.AST, name: str, positi
     return None
 
 
-def _contains(outer: ast.AST, inner: ast.AST) -> bool:
-    return any(node is inner for node in ast.walk(outer))
-
-
 def enclosing_function(context: FileContext, call: ast.AST) -> ast.AST:
     """The innermost function around `call` (from the facts' line ranges), else the module."""
     _, functions = context.project.enclosing(context.path, call.lineno)
