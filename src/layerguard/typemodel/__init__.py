@@ -19,8 +19,12 @@ from typing import Any
 from layerguard.orm import Origin, OrmType, OrmTyper, OrmWrite, short_code
 from layerguard.typemodel.solver import solver_for
 from layerguard.typemodel.bindings import FileContext, enclosing_function, enclosing_function_name, latest_binding
+from layerguard.typemodel.models import model_graph
+from layerguard.typemodel.signatures import framework_types
 
 __all__ = ["FileTypes", "OrmType", "OrmWrite"]
+
+MAX_NAMES_FOLLOWED = 12
 
 
 class FileTypes:
@@ -105,7 +109,7 @@ class FileTypes:
         classes, _ = context.project.enclosing(context.path, at.lineno)
         enclosing_class = context.project.class_qualname(context.path, classes[-1]) if classes else None
         return OrmTyper(context.project, context.module, enclosing_class, enclosing_function_name(context, at),
-                        solver_for(context.project))
+                        solver_for(context.project), model_graph(context.project), framework_types(context.project))
 
     def _environment(self, node: ast.AST, at: ast.AST) -> dict[str, Origin]:
         """The local names `node` reads, each with where it last got its value (looked up
