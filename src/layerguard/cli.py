@@ -123,8 +123,11 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
             raise LayerguardError(f"path `{path}` does not exist")
     first_path = paths[0]
     settings = _load(config_file, first_path)
+    # As ruff: `--select` starts the selection afresh (the config's `ignore` no longer
+    # applies, so `--select LG101` runs LG101 whatever the config ignores); `--ignore`
+    # alone adds to the config's `ignore`.
     select_codes = _split_codes(select) or settings.select
-    ignore_codes = [*settings.ignore, *(_split_codes(ignore) or [])]
+    ignore_codes = [*([] if _split_codes(select) else settings.ignore), *(_split_codes(ignore) or [])]
     for option, codes in (("--select", _split_codes(select) or []), ("--ignore", _split_codes(ignore) or [])):
         for code in codes:
             try:
@@ -421,8 +424,8 @@ def audit(path, html_file, markdown_file, output_format, output_file, history_co
     from layerguard.audit.git import GitError
 
     settings = _load(config_file, path)
-    select_codes = _split_codes(select) or settings.select
-    ignore_codes = [*settings.ignore, *(_split_codes(ignore) or [])]
+    select_codes = _split_codes(select) or settings.select  # as `check`: --select starts afresh
+    ignore_codes = [*([] if _split_codes(select) else settings.ignore), *(_split_codes(ignore) or [])]
     for option, codes in (("--select", _split_codes(select) or []), ("--ignore", _split_codes(ignore) or [])):
         for code in codes:
             try:

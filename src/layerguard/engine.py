@@ -414,6 +414,9 @@ def _display_prefix(root: Path):
         base = root.as_posix()
     if base == ".":
         return lambda path: path
+    if base.split("/")[0] == "..":  # run from inside the root: `views.py`, not `../shop/views.py`
+        cwd = Path.cwd()
+        return lambda path: Path(os.path.relpath(root / path, cwd)).as_posix()
     return lambda path: posixpath.normpath(f"{base}/{path}")
 
 
