@@ -24,7 +24,8 @@ def render(audit: Audit, console: Console) -> None:
     score = audit.score["score"]
     console.print(Text.assemble(("layerguard audit", "bold"), f" of {audit.name}: {audit.files} files, "
                                 f"{audit.lines:,} lines; adoption score ",
-                                (f"{score:.1f}/100" if score is not None else "n/a", "bold cyan")))
+                                (f"{score:.1f}/100" if score is not None else "n/a", "bold cyan")),
+                  soft_wrap=True)  # one line, however long the project's name: it is read and grepped whole
     worst = audit.worst_app()
     if worst:
         console.print(f"worst app: {worst['app']} ({worst['total']} findings, {worst['density_total']:.1f} per "
