@@ -4,9 +4,11 @@ number of workers never changes the output."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +90,112 @@ def test_jobs_1_and_jobs_2_give_byte_identical_json(tmp_path, fixture, monkeypat
     one = _run(project, tmp_path / "c1", "--no-cache", "--jobs", "1").stdout
     two = _run(project, tmp_path / "c2", "--no-cache", "--jobs", "2").stdout
     assert one == two and '"LG201"' in one
+
+
+# A `check` whose every `compile()` of source text holding MARKER is counted (ast.parse
+# and Python's compiler both raise the "compile" audit event), written to COUNT_FILE.
+COUNTING_CHECK = """
+import os, sys
+marker, seen = os.environ["MARKER"].encode(), []
+def hook(event, arguments):
+    if event == "compile" and isinstance(arguments[0], (bytes, str)):
+        text = arguments[0] if isinstance(arguments[0], bytes) else arguments[0].encode("utf-8", "replace")
+        if marker in text:
+            seen.append(arguments[1])
+sys.addaudithook(hook)
+from layerguard.cli import main
+try:
+    main(sys.argv[1:])
+finally:
+    with open(os.environ["COUNT_FILE"], "w") as handle:
+        handle.write(str(len(seen)))
+"""
+
+
+def _counting_check(project, tmp_path, *arguments, **environment):
+    """`check --format json ARGUMENTS` and how many times it parsed text holding the marker."""
+    count = tmp_path / "count"
+    completed = subprocess.run(
+        [sys.executable, "-c", COUNTING_CHECK, "check", "--format", "json", *arguments], cwd=project,
+        capture_output=True, text=True,
+        env={**os.environ, "LAYERGUARD_CACHE_DIR": str(tmp_path / "cache"), "MARKER": "marker-7f3a",
+             "COUNT_FILE": str(count), **environment})
+    return completed, int(count.read_text())
+
+
+MARKED = {"shop/views.py": "from shop.models import Order\n\n\ndef c(request):\n"
+                           "    Order.objects.create()  # marker-7f3a\n",
+          "shop/web.py": "import requests  # marker-7f3a\n\n\ndef hook(request):\n"
+                         "    requests.post('https://example.com')\n"}
+
+
+def _failing_semgrep(tmp_path):
+    """A semgrep that leaves a mark and fails: a run that starts it ends with exit 2."""
+    broken, started = tmp_path / "broken-semgrep", tmp_path / "semgrep-was-started"
+    broken.write_text(f"#!/bin/sh\ntouch {started}\necho 'semgrep must not run on a warm cache' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    return broken, started
+
+
+def test_a_warm_run_reads_the_cache_and_neither_parses_nor_starts_semgrep(scaffold, tmp_path):
+    """Not only the same answer: the warm run must come from the cache. Its semgrep is
+    one that fails loudly (exit 2 if started at all), and no checked file is parsed."""
+    write_tree(scaffold, MARKED)
+    broken, started = _failing_semgrep(tmp_path)
+    cold, cold_parses = _counting_check(scaffold, tmp_path, ".")
+    assert cold.returncode == 1, cold.stderr
+    assert '"LG101"' in cold.stdout and cold_parses >= 2  # the counter does see parses
+    warm, warm_parses = _counting_check(scaffold, tmp_path, ".", LAYERGUARD_SEMGREP=str(broken))
+    assert (warm.returncode, warm.stdout, warm.stderr) == (1, cold.stdout, "")
+    assert not started.exists() and warm_parses == 0
+    # The same broken semgrep with the cache off is started, and fails the run: the
+    # warm run above passed because of the cache, not because semgrep was not needed.
+    uncached, _ = _counting_check(scaffold, tmp_path, "--no-cache", ".", LAYERGUARD_SEMGREP=str(broken))
+    assert uncached.returncode == 2 and started.exists()
+
+
+def test_checking_one_file_takes_the_other_files_facts_from_the_cache(scaffold, tmp_path):
+    """The project model needs every file's facts; on a run over one changed file the
+    unchanged ones are not parsed again."""
+    write_tree(scaffold, MARKED)
+    assert _counting_check(scaffold, tmp_path, ".")[0].returncode == 1
+    models = scaffold / "shop/models.py"
+    models.write_text(models.read_text() + "\n\nclass Coupon(models.Model):\n    code = models.CharField(max_length=9)\n")
+    one, parses = _counting_check(scaffold, tmp_path, "shop/models.py")
+    assert one.returncode == 0 and json.loads(one.stdout)["summary"]["files"] == 1, one.stderr
+    assert parses == 0
+    # Without the cache the same run does parse them (the counter is not blind).
+    assert _counting_check(scaffold, tmp_path, "--no-cache", "shop/models.py")[1] == 2
+
+
+def test_a_changed_model_rechecks_other_files_with_their_cached_semgrep_matches(scaffold, tmp_path):
+    """A field added to a model changes every file's verdict key, so views.py is checked
+    again, but semgrep runs only on the file whose bytes changed: views.py's matches
+    come from the cache, and its LG101 is still found."""
+    from layerguard.semgrep import find_semgrep
+
+    real = find_semgrep()[0]
+    log = tmp_path / "semgrep-targets"
+    wrapper = tmp_path / "logging-semgrep"
+    # semgrep-core runs as semgrep's CLI when started under the name `osemgrep`.
+    start = f"exec -a osemgrep {real}" if Path(real).name == "semgrep-core" else f"exec {real}"
+    wrapper.write_text(f'#!/bin/bash\nrun=""\nfor a in "$@"; do [ -n "$run" ] && echo "$a" >> {log}; '
+                       f'[ "$a" = "--" ] && run=1; done\necho --- >> {log}\n{start} "$@"\n')
+    wrapper.chmod(0o755)
+    cache = tmp_path / "cache"
+    environment = {**os.environ, "LAYERGUARD_CACHE_DIR": str(cache), "LAYERGUARD_SEMGREP": str(wrapper)}
+    write_tree(scaffold, {"shop/views.py": "from shop.models import Order\n\n\ndef c(request):\n"
+                                          "    Order.objects.create()\n"})
+
+    def run():
+        return subprocess.run([sys.executable, "-m", "layerguard", "check", "--format", "json", "."], cwd=scaffold,
+                              capture_output=True, text=True, env=environment)
+
+    first = run()
+    assert first.returncode == 1 and "shop/views.py" in log.read_text().split("---")[0]
+    log.unlink()
+    models = scaffold / "shop/models.py"
+    models.write_text(models.read_text() + "\n\nclass Coupon(models.Model):\n    code = models.CharField(max_length=9)\n")
+    second = run()
+    assert second.returncode == 1 and '"shop/views.py"' in second.stdout
+    assert log.read_text().split() == ["shop/models.py", "---"]

@@ -24,8 +24,10 @@ def test_text_output_is_ruff_style(scaffold):
     write_tree(scaffold, {"shop/views.py": VIEW})
     result = run_cli("check", ".", cwd=scaffold)
     assert result.stdout.splitlines() == [
-        "shop/views.py:5:5: LG101 Order.objects.create() writes to the database in a view; move it to shop/services.py",
-        "Found 1 error (7 files checked).",
+        # [*unsafe]: a fix that moves code between modules is available (--fix --unsafe-fixes)
+        "shop/views.py:5:5: LG101 [*unsafe] Order.objects.create() writes to the database in a view; "
+        "move it to shop/services.py",
+        "Found 1 error (7 files checked, 1 with --fix --unsafe-fixes).",
     ]
 
 
@@ -39,10 +41,12 @@ def test_json_output_has_the_spec_shape(scaffold):
         "path": "shop/views.py", "line": 5, "column": 5, "end_line": 5, "end_column": 34,
         "message": "Order.objects.create() writes to the database in a view; move it to shop/services.py",
         "app": "shop", "fingerprint": violation["fingerprint"],
+        # Added for 0.2 (SPEC: "fix": "safe" | "unsafe" | "none"), with what the fix does.
+        "fix": "unsafe", "fix_note": "extract to a service function `order_create` in shop/services.py",
     }
     assert len(violation["fingerprint"]) == 16
     assert document["summary"] == {"files": 7, "violations": 1, "suppressed": 0, "baselined": 0, "by_code": {"LG101": 1},
-                                   "skipped": 0}
+                                   "skipped": 0, "fixable": {"unsafe": 1}}
     assert document["skipped"] == []
 
 

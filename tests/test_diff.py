@@ -55,3 +55,25 @@ def test_an_unknown_ref_is_a_clear_error(scaffold):
     project = _repository(scaffold)
     result = run_cli("check", "--diff", "no-such-branch", ".", cwd=project)
     assert result.exit_code == 2 and "unknown git ref `no-such-branch`" in result.stderr
+
+
+def test_committed_changes_of_a_feature_branch_against_its_merge_base(scaffold):
+    """What the Action does on a pull request: the branch's own commits are checked
+    (not only uncommitted work), and what main changed since the branch point is not."""
+    project = scaffold
+    write_tree(project, {"shop/views.py": VIEW, "shop/signals.py": "", "shop/web.py": ""})
+    _git(project, "init", "-q", "-b", "main")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", "legacy: shop/views.py writes in a view")
+    _git(project, "checkout", "-q", "-b", "feature")
+    write_tree(project, {"shop/signals.py": VIEW})
+    _git(project, "commit", "-q", "-am", "feature: a write in signals.py")
+    write_tree(project, {"shop/web.py": VIEW})
+    _git(project, "commit", "-q", "-am", "feature: another in web.py")
+    _git(project, "checkout", "-q", "main")
+    write_tree(project, {"shop/views.py": VIEW + "\n# main moved on\n"})
+    _git(project, "commit", "-q", "-am", "main: touches views.py after the branch point")
+    _git(project, "checkout", "-q", "feature")
+    result = run_cli("check", "--diff", "main", "--format", "json", ".", cwd=project)
+    assert sorted(result.found()) == [("LG101", "shop/signals.py", 5), ("LG101", "shop/web.py", 5)]
+    assert result.json["summary"]["files"] == 2 and result.exit_code == 1

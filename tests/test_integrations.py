@@ -43,9 +43,10 @@ def test_readme_pre_commit_snippet_uses_the_hook_this_repo_defines():
 @pytest.fixture(scope="module")
 def hook_checkout(tmp_path_factory):
     """This checkout, working tree included, committed in a throwaway clone for pre-commit."""
+    # pre-commit is a dev dependency: without it the test environment is broken, which is
+    # a failure, not a reason to skip.
     pre_commit = Path(sys.executable).parent / "pre-commit"
-    if not pre_commit.exists():
-        pytest.skip("pre-commit is not installed (pip install pre-commit)")
+    assert pre_commit.exists(), "pre-commit is not installed: pip install -e '.[dev]'"
     clone = tmp_path_factory.mktemp("hook") / "layerguard"
     shutil.copytree(ROOT, clone, ignore=shutil.ignore_patterns(".venv", "*.egg-info", "__pycache__", ".git"))
     _git(clone, "init", "-q")
@@ -71,14 +72,18 @@ def test_pre_commit_hook_fails_on_a_staged_violation_and_passes_when_clean(hook_
     write_tree(project, {"shop/views.py": VIEW})
     _git(project, "add", "shop/views.py")
     failing = _try_repo(hook_checkout, project)
-    if "An unexpected error has occurred" in failing.stdout + failing.stderr:
-        pytest.skip(f"pre-commit could not install the hook here: {failing.stdout[-300:]}")
+    # A hook pre-commit cannot install (a broken pyproject, a missing dependency) fails
+    # this test: it is exactly what users would meet. It is never turned into a skip.
+    assert "An unexpected error has occurred" not in failing.stdout + failing.stderr, failing.stdout[-2000:]
     assert failing.returncode == 1, failing.stdout + failing.stderr
     assert "shop/views.py:5:5: LG101" in failing.stdout
+    assert re.search(r"^layerguard\.+Failed$", failing.stdout, re.M), failing.stdout
     write_tree(project, {"shop/views.py": "def create(request):\n    return None\n"})
     _git(project, "add", "shop/views.py")
     passing = _try_repo(hook_checkout, project)
     assert passing.returncode == 0, passing.stdout + passing.stderr
+    # Passed, not "(no files to check)Skipped": the staged file was really checked.
+    assert re.search(r"^layerguard\.+Passed$", passing.stdout, re.M), passing.stdout
 
 
 def test_action_passes_inputs_to_scripts_only_through_the_environment():

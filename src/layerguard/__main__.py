@@ -1,3 +1,3 @@
-from layerguard.cli import main
+from layerguard.launch import main
 
 main()

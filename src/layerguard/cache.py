@@ -23,27 +23,15 @@ import pickle
 import tempfile
 from pathlib import Path
 
-from layerguard import __version__
+from layerguard.runrecord import cache_directory, code_version  # noqa: F401 (code_version: re-exported)
 
 FORMAT = 1
 
 
 def default_cache_dir() -> Path:
-    override = os.environ.get("LAYERGUARD_CACHE_DIR")
-    if override:
-        return Path(override)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("layerguard", appauthor=False))
+    return Path(cache_directory())
 
 
-def code_version() -> str:
-    """layerguard's version plus its own files' sizes and times: an editable install
-    whose code changed must not reuse verdicts its older code computed."""
-    package = Path(__file__).parent
-    stamps = sorted((str(p.relative_to(package)), p.stat().st_size, p.stat().st_mtime_ns)
-                    for p in package.rglob("*") if p.suffix in (".py", ".yaml"))
-    return hashlib.blake2b(repr((__version__, stamps)).encode(), digest_size=8).hexdigest()
 
 
 def content_hash(source: bytes) -> str:

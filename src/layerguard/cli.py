@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 from rich.console import Console
 
 from layerguard import __version__
-from layerguard.checkers import ALL_RULES, RULES_BY_CODE, rule_catalog
+from layerguard.checkers import ALL_RULES, RULES_BY_CODE, rule_catalog, rule_page  # noqa: F401 (rule_page: used by scripts)
 from layerguard.baseline import DEFAULT_BASELINE, BaselineError, read_baseline, write_baseline
-from layerguard.config import ConfigError, Settings, find_config_file, load_settings, validate_code_selector
+from layerguard import runrecord
+from layerguard.config import (CONFIG_FILENAMES, ConfigError, Settings, find_config_file, load_settings,
+                               validate_code_selector)
 from layerguard.discover import resolved_path
 from layerguard.engine import build_project
 from layerguard.gitdiff import DiffError, changed_python_files
@@ -95,9 +98,19 @@ def main() -> None:
 @click.option("--show-untyped", is_flag=True,
               help="Also list the write-shaped calls LG101 stayed silent on because it could not type the "
                    "receiver, with the reason (text and json).")
+@click.option("--fix", is_flag=True, help="Apply the fixes marked [*] (safe ones), then report what is left.")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="With --fix, also apply fixes that move code between modules (marked [*unsafe]).")
+@click.option("--dry-run", is_flag=True, help="With --fix: print the fixes as a unified diff and write nothing "
+                                              "(exit 1 when there is something to fix).")
+@click.option("--add-noqa", is_flag=True, help="Add `# layerguard: ignore[CODE]` to every violation's line.")
 def check(paths, select, ignore, output_format, output_file, config_file, baseline_file, write_baseline_file,
-          diff_ref, exit_zero, no_cache, jobs, verbose, show_untyped) -> None:
+          diff_ref, exit_zero, no_cache, jobs, verbose, show_untyped, fix, unsafe_fixes, dry_run, add_noqa) -> None:
     """Check PATHS (default: the current directory)."""
+    if dry_run and not fix:
+        raise LayerguardError("--dry-run goes with --fix (print the fixes without writing them)")
+    if add_noqa and fix:
+        raise LayerguardError("--add-noqa and --fix are separate steps: fix first, then suppress what is left")
     paths = list(paths)
     if write_baseline_file and (Path(write_baseline_file).is_dir() or write_baseline_file.endswith(".py")):
         # `--write-baseline .` means "write the default baseline for .": FILE is optional,
@@ -108,9 +121,13 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
     for path in paths:  # one line, as every other error (a dangling link exists: it is an LG900)
         if not os.path.lexists(path):
             raise LayerguardError(f"path `{path}` does not exist")
-    settings = _load(config_file, paths[0])
+    first_path = paths[0]
+    settings = _load(config_file, first_path)
+    # As ruff: `--select` starts the selection afresh (the config's `ignore` no longer
+    # applies, so `--select LG101` runs LG101 whatever the config ignores); `--ignore`
+    # alone adds to the config's `ignore`.
     select_codes = _split_codes(select) or settings.select
-    ignore_codes = [*settings.ignore, *(_split_codes(ignore) or [])]
+    ignore_codes = [*([] if _split_codes(select) else settings.ignore), *(_split_codes(ignore) or [])]
     for option, codes in (("--select", _split_codes(select) or []), ("--ignore", _split_codes(ignore) or [])):
         for code in codes:
             try:
@@ -141,21 +158,105 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
         if os.environ.get("LAYERGUARD_DEBUG"):
             raise
         raise LayerguardError(f"internal error: {type(error).__name__}: {error} (rerun with LAYERGUARD_DEBUG=1)") from None
-    if verbose:
-        for path, reason in report.skipped:
-            click.echo(f"layerguard: skipped {path}: {reason}", err=True)
+    stderr = "".join(f"layerguard: skipped {path}: {reason}\n" for path, reason in report.skipped) if verbose else ""
+    click.echo(stderr, err=True, nl=False)
     if writing:
         _write_baseline(baseline_path, report, settings)
         return
+    if add_noqa:
+        _add_noqa(settings, report)
+        return
+    if fix:
+        report = _fix(settings, report, unsafe_fixes, dry_run, jobs, no_cache,
+                      lambda: run_check(settings, paths, select_codes, ignore_codes, baseline=baseline, jobs=jobs,
+                                        use_cache=not no_cache, show_untyped=show_untyped))
+        if report is None:
+            return
     reporter = REPORTERS[output_format]
+    markup = output_file is None and output_format == "text" and sys.stdout.isatty()
+    text = reporter(report, markup)
     if output_file is not None:
-        output_file.write_text(reporter(report, False), encoding="utf-8")
-    elif output_format == "text" and sys.stdout.isatty():
-        Console(highlight=False, soft_wrap=True).print(reporter(report, True), end="")
+        output_file.write_text(text, encoding="utf-8")
+    elif markup:
+        Console(highlight=False, soft_wrap=True).print(text, end="")
     else:
-        click.echo(reporter(report, False), nl=False)
-    if report.violations and not exit_zero:
-        sys.exit(EXIT_VIOLATIONS)
+        click.echo(text, nl=False)
+    exit_code = EXIT_VIOLATIONS if report.violations and not exit_zero else EXIT_CLEAN
+    if report.inputs is not None:
+        _remember_run(report, settings, config_file, first_path, baseline_path, runrecord.Record(
+            inputs=report.inputs, stdout="" if output_file is not None else text, stderr=stderr,
+            exit_code=exit_code, markup=markup,
+            output=(os.path.abspath(output_file), text) if output_file is not None else None))
+    if exit_code:
+        sys.exit(exit_code)
+
+
+def _remember_run(report, settings: Settings, config_file: Path | None, first_path: Path,
+                  baseline_path: Path | None, record) -> None:
+    """Keep this run's output with everything it depended on, for launch.py to replay:
+    the files discovery read (in report.inputs), the config and baseline files, and the
+    config names and root markers whose absence placed the project root."""
+    inputs = record.inputs
+    if config_file is not None:
+        inputs.add_file(os.path.abspath(config_file))
+    start = resolved_path(first_path)
+    directory = start if start.is_dir() else start.parent
+    root = settings.root.resolve()
+    for ancestor in [directory, *directory.parents]:
+        for name in CONFIG_FILENAMES:
+            inputs.add_optional(str(ancestor / name))
+        if ancestor == root or root in ancestor.parents:
+            inputs.absent.update(str(ancestor / m) for m in ROOT_MARKERS if not os.path.lexists(ancestor / m))
+    if baseline_path is not None:
+        inputs.add_optional(os.path.abspath(baseline_path))
+    runrecord.save(record)
+
+
+def _fix(settings: Settings, report, unsafe: bool, dry_run: bool, jobs, no_cache: bool, recheck):
+    """Apply (or, dry, print) the fixes; the report of what is left, or None when done."""
+    from layerguard.engine import fix_plan
+    from layerguard.fixes.writer import unified_diff, write_edits
+
+    plan, _, _ = fix_plan(settings, report.violations, unsafe, jobs, use_cache=not no_cache)
+    hidden = sum(1 for v in report.violations if v.fix == "unsafe") if not unsafe else 0
+    for violation, reason in plan.not_applied:
+        click.echo(f"layerguard: not fixed {violation.path}:{violation.line} {violation.code}: {reason}", err=True)
+    if dry_run:
+        click.echo(unified_diff(plan.edits), nl=False)
+        click.echo(f"layerguard: would fix {len(plan.fixed)} violation(s) in {len(plan.edits)} file(s)"
+                   + (f"; {hidden} more with --unsafe-fixes" if hidden else ""), err=True)
+        sys.exit(EXIT_VIOLATIONS if plan.edits else EXIT_CLEAN)
+    refused = write_edits(settings.root, plan.edits)
+    for reason in refused:
+        click.echo(f"layerguard: not written: {reason}", err=True)
+    if plan.edits and not refused:
+        click.echo(f"layerguard: fixed {len(plan.fixed)} violation(s) in {len(plan.edits)} file(s)"
+                   + (f"; {hidden} more with --unsafe-fixes" if hidden else ""), err=True)
+        try:
+            return recheck()
+        except SemgrepError as error:
+            raise LayerguardError(str(error)) from None
+    elif hidden:
+        click.echo(f"layerguard: {hidden} fix(es) available with --unsafe-fixes", err=True)
+    return report
+
+
+def _add_noqa(settings: Settings, report) -> None:
+    from layerguard.engine import _root_relative
+    from layerguard.fixes.noqa import add_noqa
+    from layerguard.fixes.writer import write_edits
+
+    relative = [replace(v, path=_root_relative(settings.root, v.path)) for v in report.violations]
+    sources = {}
+    for violation in relative:
+        if violation.path not in sources:
+            sources[violation.path] = (settings.root / violation.path).read_bytes()
+    edits, count = add_noqa(sources, relative)
+    refused = write_edits(settings.root, edits)
+    for reason in refused:
+        click.echo(f"layerguard: not written: {reason}", err=True)
+    click.echo(f"layerguard: added {0 if refused else count} suppression comment(s) in "
+               f"{0 if refused else len(edits)} file(s)", err=True)
 
 
 def _empty():
@@ -232,16 +333,6 @@ def explain(code: str) -> None:
     if rule is None:
         raise LayerguardError(f"unknown rule `{code}` (see `layerguard rules`)")
     click.echo(rule_page(rule))
-
-
-def rule_page(rule) -> str:
-    """The rule's page, as `explain` prints it and docs/rules.md collects it."""
-    page = f"# {rule.name} ({rule.code})\n\n{rule.documentation()}\n"
-    if rule.OPTIONS:
-        page += "\n## Options\n"
-        for name, (kind, default) in rule.OPTIONS.items():
-            page += f"- `{name}` ({kind.__name__}, default `{default!r}`): `[tool.layerguard.lint.{rule.code}]`\n"
-    return page
 
 
 @main.command()
@@ -333,8 +424,8 @@ def audit(path, html_file, markdown_file, output_format, output_file, history_co
     from layerguard.audit.git import GitError
 
     settings = _load(config_file, path)
-    select_codes = _split_codes(select) or settings.select
-    ignore_codes = [*settings.ignore, *(_split_codes(ignore) or [])]
+    select_codes = _split_codes(select) or settings.select  # as `check`: --select starts afresh
+    ignore_codes = [*([] if _split_codes(select) else settings.ignore), *(_split_codes(ignore) or [])]
     for option, codes in (("--select", _split_codes(select) or []), ("--ignore", _split_codes(ignore) or [])):
         for code in codes:
             try:
@@ -398,3 +489,14 @@ def _write_audit(result, html_file, markdown_file, output_format, output_file) -
     tty = sys.stdout.isatty()
     render_text(result, Console(highlight=False, force_terminal=tty, no_color=not tty or None,
                                 width=None if tty else 140))
+
+
+@main.command()
+def server() -> None:
+    """Run the language server on standard input/output (needs `pip install layerguard[lsp]`)."""
+    try:
+        from layerguard.server import serve
+    except ImportError as error:
+        raise LayerguardError(f"the language server needs the `lsp` extra: pip install 'layerguard[lsp]' "
+                              f"({error})") from None
+    serve()

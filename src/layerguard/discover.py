@@ -19,6 +19,7 @@ from typing import Iterable
 import pathspec
 
 from layerguard.config import Settings
+from layerguard.runrecord import dir_identity
 
 
 class PathMatcher:
@@ -43,6 +44,10 @@ class Skipped:
 class Discovery:
     files: list[str] = field(default_factory=list)  # sorted root-relative posix paths
     skipped: list[Skipped] = field(default_factory=list)
+    # What the listing depends on (runrecord.py): each directory walked or seen as a
+    # virtualenv, absolute path -> its identity; each `.gitignore` read, absolute path.
+    directories: dict[str, tuple] = field(default_factory=dict)
+    gitignores: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ def discover_files(settings: Settings) -> Discovery:
     links: list[str] = []
     skipped: list[Skipped] = []
     seen_directories: set[tuple[int, int]] = set()
+    walked: dict[str, tuple] = {}
+    gitignores: list[str] = []
     # Each directory carries the gitignore specs that apply to it, from the root down.
     stack: list[tuple[str, str, list[tuple[str, pathspec.GitIgnoreSpec]]]] = [(str(root), "", [])]
     while stack:
@@ -85,11 +92,13 @@ def discover_files(settings: Settings) -> Discovery:
             entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
         except OSError as error:
             skipped.append(Skipped(_display(relative_dir) or "./", f"directory could not be read: {_reason(error)}"))
+            _remember(walked, directory)
             continue
+        walked[directory] = dir_identity(identity)
         if (identity.st_dev, identity.st_ino) in seen_directories:  # a bind mount looping back
             continue
         seen_directories.add((identity.st_dev, identity.st_ino))
-        ignores = _with_gitignore(directory, relative_dir, ignores)
+        ignores = _with_gitignore(directory, relative_dir, ignores, gitignores)
         for entry in entries:
             relative = f"{relative_dir}{entry.name}"
             try:
@@ -104,6 +113,8 @@ def discover_files(settings: Settings) -> Discovery:
                     skipped.append(Skipped(_display(relative) + "/", "directory name is not valid UTF-8"))
                 elif not _is_virtualenv(entry.path):
                     stack.append((entry.path, relative + "/", ignores))
+                else:
+                    _remember(walked, entry.path)  # pyvenv.cfg removed: no longer a virtualenv
                 continue
             if is_link and not entry.name.endswith(".py"):
                 if os.path.isdir(entry.path) and not exclude.matches(relative + "/") \
@@ -126,7 +137,14 @@ def discover_files(settings: Settings) -> Discovery:
         linked, link_skips = _resolve_links(root, found, links)
         found.extend(linked)
         skipped.extend(link_skips)
-    return Discovery(sorted(found), sorted(skipped, key=lambda s: s.path))
+    return Discovery(sorted(found), sorted(skipped, key=lambda s: s.path), walked, gitignores)
+
+
+def _remember(walked: dict[str, tuple], directory: str) -> None:
+    try:
+        walked[directory] = dir_identity(os.stat(directory))
+    except OSError:
+        pass
 
 
 def _resolve_links(root: Path, found: list[str], links: list[str]) -> tuple[list[str], list[Skipped]]:
@@ -184,12 +202,14 @@ def read_source(path: Path) -> bytes | ReadProblem:
         return ReadProblem(_reason(error), skip=False)
 
 
-def _with_gitignore(directory: str, relative_dir: str, ignores: list) -> list:
+def _with_gitignore(directory: str, relative_dir: str, ignores: list, read: list[str]) -> list:
+    path = os.path.join(directory, ".gitignore")
     try:
-        with open(os.path.join(directory, ".gitignore"), "rb") as handle:
+        with open(path, "rb") as handle:
             lines = handle.read().decode("utf-8", "replace").splitlines()
     except OSError:  # none, a directory, unreadable: nothing to ignore
         return ignores
+    read.append(path)
     return [*ignores, (relative_dir, pathspec.GitIgnoreSpec.from_lines(lines))]
 
 

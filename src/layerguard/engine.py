@@ -31,9 +31,11 @@ from layerguard.discover import (PathMatcher, ReadProblem, Skipped, discover_fil
                                  select_targets)
 from layerguard.facts import ModuleFacts, extract_with_signature, is_unreadable, unreadable_source
 from layerguard.filters import apply_suppressions, fingerprints
+from layerguard.fixes import assess_fixes
 from layerguard.orm import short_code
 from layerguard.project import ProjectModel
 from layerguard.report import Report
+from layerguard.runrecord import Inputs, stat_identity
 from layerguard.semgrep import SemgrepFailure, SemgrepMatch, start_semgrep
 from layerguard.violation import Violation
 
@@ -60,12 +62,20 @@ def build_project(settings: Settings, cache: Cache | None = None, jobs: int | No
     return ProjectModel(settings, facts), sources
 
 
-def _read(settings: Settings, files: list[str]) -> tuple[dict[str, bytes], dict[str, str], list[Skipped]]:
+def _read(settings: Settings, files: list[str], inputs: Inputs | None = None
+          ) -> tuple[dict[str, bytes], dict[str, str], list[Skipped]]:
     """Every file's bytes. A file that cannot be read is an LG900 on its path (its bytes
-    stand for the reason); one with nothing to read (vanished, a FIFO) is skipped."""
+    stand for the reason); one with nothing to read (vanished, a FIFO) is skipped.
+    With `inputs`, each file's identity is taken before it is read (runrecord.py)."""
     sources: dict[str, bytes] = {}
     skipped: list[Skipped] = []
+    identities: dict[str, tuple | None] = {}
     for path in files:
+        if inputs is not None:
+            try:
+                identities[path] = stat_identity(os.stat(settings.root / path))
+            except OSError:
+                identities[path] = None
         source = read_source(settings.root / path)
         if isinstance(source, ReadProblem):
             if source.skip:
@@ -73,7 +83,13 @@ def _read(settings: Settings, files: list[str]) -> tuple[dict[str, bytes], dict[
                 continue
             source = unreadable_source(source.reason)
         sources[path] = source
-    return sources, {path: content_hash(source) for path, source in sources.items()}, skipped
+    digests = {path: content_hash(source) for path, source in sources.items()}
+    if inputs is not None:
+        root = str(settings.root)
+        for path in files:
+            if path in digests:
+                inputs.files[os.path.join(root, path)] = (identities[path], digests[path])
+    return sources, digests, skipped
 
 
 def _facts(sources: dict[str, bytes], digests: dict[str, str], cache: Cache, jobs: int | None,
@@ -139,7 +155,10 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
     cache = cache if cache is not None else Cache(root, enabled=use_cache)
     discovery = discover_files(settings)
     progress("read", 0, len(discovery.files))
-    sources, digests, unread = _read(settings, discovery.files)
+    inputs = Inputs(directories=dict(discovery.directories))
+    for gitignore in discovery.gitignores:
+        inputs.add_file(gitignore)
+    sources, digests, unread = _read(settings, discovery.files, inputs)
     progress("read", len(discovery.files), len(discovery.files))
     files = [path for path in discovery.files if path in sources]
     targets = select_targets(files, settings, paths)
@@ -216,7 +235,8 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
                   suppressed_violations=shown(sorted(suppressed, key=Violation.sort_key)),
                   baselined_violations=shown(known),
                   project=project if keep_project else None, sources=sources if keep_project else {},
-                  untyped=[{**u, "path": display(u["path"])} for u in untyped] if untyped is not None else None)
+                  untyped=[{**u, "path": display(u["path"])} for u in untyped] if untyped is not None else None,
+                  inputs=inputs)
 
 
 def _untyped(settings, targets, sources, digests, cache, rules, rule_files, rules_key, jobs) -> list[dict]:
@@ -374,6 +394,8 @@ def _check_file(path: str, source: bytes, project: ProjectModel, settings: Setti
     parse_error_rule = next((rule for rule in rules if rule.code == "LG900"), None)
     if incomplete is not None and parse_error_rule is not None:
         found.append(parse_error_rule.not_fully_checked(context, incomplete))
+    if facts.parse_error is None and found:
+        found = assess_fixes(found, context)
     filtered = apply_suppressions(sorted(set(found), key=Violation.sort_key), {path: source}, {path: facts},
                                   settings.per_file_ignores)
     return filtered.kept, filtered.suppressed_violations, incomplete is None
@@ -392,4 +414,93 @@ def _display_prefix(root: Path):
         base = root.as_posix()
     if base == ".":
         return lambda path: path
+    if base.split("/")[0] == "..":  # run from inside the root: `views.py`, not `../shop/views.py`
+        cwd = Path.cwd()
+        return lambda path: Path(os.path.relpath(root / path, cwd)).as_posix()
     return lambda path: posixpath.normpath(f"{base}/{path}")
+
+
+def fix_plan(settings: Settings, violations: list[Violation], unsafe: bool, jobs: int | None = None,
+             use_cache: bool = True):
+    """The edits that fix a report's violations (paths as displayed). The project model
+    is rebuilt from cached facts; libcst runs only on the files being fixed."""
+    from layerguard.fixes import plan_fixes
+
+    project, sources = build_project(settings, Cache(settings.root, enabled=use_cache), jobs)
+    relative = [replace(v, path=_root_relative(settings.root, v.path)) for v in violations]
+    return plan_fixes(project, settings, sources, relative, unsafe), sources, relative
+
+
+def _root_relative(root: Path, displayed: str) -> str:
+    return Path(os.path.relpath(os.path.abspath(displayed), root.resolve())).as_posix()
+
+
+class Workspace:
+    """The project kept in memory between checks, for the language server (server.py).
+
+    Built once like a check (every file's facts, from the cache where they are); then
+    `update(path, source)` takes an edited buffer: the file's facts are extracted again
+    (one `ast` pass), and when its signature (what other files' verdicts can depend on)
+    is unchanged, the model swaps them in (ProjectModel.replace_facts) instead of being
+    rebuilt; a changed signature rebuilds the model from the facts held in memory, no
+    file is read again. `violations(path, matches)` runs every rule on one file;
+    `semgrep(path)` returns its matches, cached by content for the text seen before."""
+
+    def __init__(self, settings: Settings, select: list[str], ignore: list[str], use_cache: bool = True):
+        self.settings = settings
+        self.rules = [rule() for rule in selected_rules(select, ignore)]
+        self.rule_files = _semgrep_rule_files(self.rules)
+        self.rules_key = _key(__version__, [(p.name, p.read_bytes()) for p in self.rule_files])
+        self.rules_by_id = _rules_by_semgrep_id(self.rules)
+        self.cache = Cache(settings.root, enabled=use_cache)
+        self.sources, self.digests, _ = _read(settings, discover_files(settings).files)
+        facts, self.signatures = _facts(self.sources, self.digests, self.cache, None)
+        self.cache.save(set(self.digests.values()))
+        self.project = ProjectModel(settings, facts)
+        self.rebuilds = 0  # how often an edit changed a signature (tests and the latency script read it)
+
+    def update(self, path: str, source: bytes) -> bool:
+        """Take a buffer's text; True when anything changed."""
+        digest = content_hash(source)
+        if self.digests.get(path) == digest:
+            return False
+        facts, signature = extract_with_signature(source)
+        known = path in self.project.facts_by_path
+        self.sources[path], self.digests[path] = source, digest
+        if known and self.signatures.get(path) == signature:
+            self.project.replace_facts(path, facts)
+        else:
+            self.signatures[path] = signature
+            self.project = ProjectModel(self.settings, {**self.project.facts_by_path, path: facts})
+            self.rebuilds += 1
+        return True
+
+    def needs_semgrep(self, path: str) -> bool:
+        return bool(self.rule_files) and not self.project.is_exempt(path) \
+            and self.project.facts_by_path[path].parse_error is None
+
+    def cached_matches(self, path: str) -> list[SemgrepMatch] | None:
+        if not self.needs_semgrep(path):
+            return []
+        return self.cache.get_matches(self.digests[path], self.rules_key)
+
+    def scan(self, path: str, source: bytes) -> list[SemgrepMatch] | None:
+        """semgrep on one text (a process start, ~0.2 s); touches no state, so it can run
+        in a thread while edits go on. None when semgrep gave up on the file."""
+        # No root: semgrep reads a copy of these bytes (the buffer), not the file on disk.
+        result = start_semgrep(self.rule_files, {path: source}, None).result()
+        if path in result.failures:
+            return None
+        return [m for m in result.matches if m.path == path]
+
+    def remember_matches(self, source: bytes, matches: list[SemgrepMatch]) -> None:
+        self.cache.put_matches(content_hash(source), self.rules_key, matches)
+
+    def violations(self, path: str, matches: list[SemgrepMatch]) -> tuple[list[Violation], list[Violation]]:
+        """Every selected rule on one file with the given semgrep matches: (kept, suppressed)."""
+        kept, suppressed, _ = _check_file(path, self.sources[path], self.project, self.settings, self.rules,
+                                          self.rules_by_id, matches)
+        return kept, suppressed
+
+    def save_cache(self) -> None:
+        self.cache.save(set(self.digests.values()))

@@ -68,6 +68,11 @@ class ClassFact:
     managers: list[str] = field(default_factory=list)
     abstract: bool = False
     string_attributes: dict[str, str] = field(default_factory=dict)  # e.g. AppConfig name/label
+    # Class attributes that name a model, as written: `model = Order`, `queryset =
+    # Order.objects...` (the model's dotted name), `serializer_class`, `form_class`, and
+    # `Meta.model`; and the models an `@admin.register(...)` decorator registers.
+    model_refs: dict[str, str] = field(default_factory=dict)
+    registers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -81,6 +86,8 @@ class FunctionFact:
     params: list[tuple[str, str | None]]  # (name, dotted annotation or string)
     class_qualname: str | None  # the class it is a method of
     is_async: bool
+    # `@receiver(post_save, sender=Order)`: (signal as written, sender or None) pairs.
+    receives: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -118,6 +125,10 @@ class ModuleFacts:
     names_settings_modules: list[str] = field(default_factory=list)
     classes: list[ClassFact] = field(default_factory=list)
     functions: list[FunctionFact] = field(default_factory=list)
+    # `post_save.connect(handler, sender=Order)`: (signal, handler, sender or None), as written.
+    signal_connections: list[tuple[str, str, str | None]] = field(default_factory=list)
+    # `admin.site.register(Order, OrderAdmin)`: (model, admin class) pairs, as written.
+    admin_registrations: list[tuple[str, str]] = field(default_factory=list)
     # Per-function value summaries (by qualname) and class attribute annotations
     # (class qualname -> attribute -> annotation text): what the flow solver reads.
     summaries: dict[str, FunctionSummary] = field(default_factory=dict)
@@ -354,6 +365,20 @@ class _FactCollector(ast.NodeVisitor):
                        node.level or 0, names, in_function=self._function_depth > 0)
         )
 
+    # registrations: `post_save.connect(h, sender=M)`, `admin.site.register(M, A)` ------
+    def visit_Expr(self, node: ast.Expr) -> None:
+        call = node.value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.args:
+            if call.func.attr == "connect" and (signal := dotted_name(call.func.value)) \
+                    and (handler := dotted_name(call.args[0])):
+                sender = next((dotted_name(k.value) for k in call.keywords if k.arg == "sender"), None)
+                self.facts.signal_connections.append((signal, handler, sender))
+            elif call.func.attr == "register" and len(call.args) >= 2 \
+                    and (admin := dotted_name(call.args[1])):
+                models = call.args[0].elts if isinstance(call.args[0], (ast.List, ast.Tuple)) else [call.args[0]]
+                self.facts.admin_registrations.extend((m, admin) for m in map(dotted_name, models) if m)
+        self.generic_visit(node)
+
     # module-level aliases ---------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
         self._record_span(node)
@@ -397,6 +422,13 @@ class _FactCollector(ast.NodeVisitor):
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             cls.string_attributes[name] = value.value
             return
+        if name in ("model", "serializer_class", "form_class") and (written := dotted_name(value)):
+            cls.model_refs["Meta.model" if cls.name == "Meta" and name == "model" else name] = written
+            if cls.name == "Meta" and name == "model" and len(self._class_stack) > 1:
+                self._class_stack[-2].model_refs["Meta.model"] = written
+            return
+        if name == "queryset" and (root := _queryset_model(value)):
+            cls.model_refs["queryset"] = root
         if not isinstance(value, ast.Call):
             return
         callee = dotted_name(value.func) or ""
@@ -420,6 +452,9 @@ class _FactCollector(ast.NodeVisitor):
             bases=bases,
             decorators=[_decorator_name(d) for d in node.decorator_list],
         )
+        for decorator in node.decorator_list:
+            if isinstance(decorator, ast.Call) and _decorator_name(decorator).endswith("register"):
+                cls.registers.extend(name for name in map(dotted_name, decorator.args) if name)
         cls.abstract = _is_abstract(node)
         self.facts.classes.append(cls)
         self._record_span(node)
@@ -448,6 +483,7 @@ class _FactCollector(ast.NodeVisitor):
                 params=params,
                 class_qualname=owner.qualname if owner is not None else None,
                 is_async=isinstance(node, ast.AsyncFunctionDef),
+                receives=[r for r in map(_receives, node.decorator_list) if r],
             )
         )
         summary = _summarize(node, self._texts, is_method=owner is not None)
@@ -467,6 +503,26 @@ class _FactCollector(ast.NodeVisitor):
     visit_AsyncFunctionDef = _visit_function
 
 
+def _queryset_model(value: ast.expr) -> str | None:
+    """`Order.objects.filter(...).select_related(...)` -> "Order"."""
+    node = value
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif node.attr in ("objects", "_default_manager"):
+            return dotted_name(node.value)
+        else:
+            node = node.value
+    return None
+
+
+def _receives(node: ast.expr) -> tuple[str, str | None] | None:
+    """`receiver(post_save, sender=Order)` -> ("post_save", "Order")."""
+    if not (isinstance(node, ast.Call) and _decorator_name(node).endswith("receiver") and node.args):
+        return None
+    signal = dotted_name(node.args[0])
+    sender = next((dotted_name(k.value) for k in node.keywords if k.arg == "sender"), None)
+    return (signal, sender) if signal else None
 def _manager_parts(call: ast.Call) -> list[str]:
     """The classes a manager is made of: `M()`, `Q.as_manager()`, `M.from_queryset(Q)()`."""
     parts = []
@@ -730,7 +786,11 @@ def signature(facts: ModuleFacts) -> str:
         [(c.name, c.qualname, c.bases, c.decorators, c.managers, c.abstract, sorted(c.string_attributes.items()),
           [(f.name, f.field_call, f.kind, f.target, f.target_is_string, f.related_name, f.through,
             f.through_is_string) for f in c.fields]) for c in facts.classes],
-        [(f.name, f.qualname, f.decorators, f.params, f.class_qualname, f.is_async) for f in facts.functions],
+        [(f.name, f.qualname, f.decorators, f.params, f.class_qualname, f.is_async, f.receives)
+         for f in facts.functions],
+        [sorted(c.model_refs.items()) + c.registers for c in facts.classes],
+        facts.signal_connections,
+        facts.admin_registrations,
         # What the flow solver reads: a changed return, call or `self.x =` re-checks every file.
         sorted((name, repr(vars(summary))) for name, summary in facts.summaries.items()),
         sorted((name, sorted(items.items())) for name, items in facts.class_annotations.items()),

@@ -14,9 +14,10 @@ from __future__ import annotations
 import ast
 import copy
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from layerguard.facts import dotted_name
-from layerguard.project import USER_MODEL, ModuleInfo, ProjectModel
+from layerguard.project import CONTRIB_MODELS, MODEL_BASES, USER_MODEL, ModuleInfo, ProjectModel
 
 MANAGER_WRITES = {
     "create", "update", "delete", "bulk_create", "bulk_update", "get_or_create", "update_or_create",
@@ -38,20 +39,40 @@ NOT_QUERYSETS = {"count", "exists", "aggregate", "in_bulk", "iterator", "explain
                  "acount", "aexists", "aaggregate", "ain_bulk", "acontains", "update", "delete",
                  "bulk_create", "bulk_update",
                  *TUPLE_GETTERS, *MANAGER_WRITES}
+CONTENT_TYPE = CONTRIB_MODELS["contenttypes.ContentType"]
 # Django's own queryset methods: never looked up among a project's custom manager methods.
 QUERYSET_METHODS = {"all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "annotate",
                     "alias", "values", "values_list", "distinct", "only", "defer", "using", "none", "reverse",
                     "select_for_update", "union", "intersection", "difference", "extra", "raw", "dates",
                     "datetimes", "complex_filter", "get_queryset"}
 GET_OBJECT_SHORTCUTS = {"django.shortcuts.get_object_or_404", "django.shortcuts.aget_object_or_404"}
-USER_RELATIONS = {"groups", "user_permissions"}
+MANAGER_NAMES = ("objects", "_default_manager", "_base_manager")
+# Calls whose result is a model class layerguard cannot name: its manager is still a manager.
+MODEL_CLASS_CALLS = {"django.apps.apps.get_model", "django.apps.registry.apps.get_model"}
+
+
+class ModelRelations(Protocol):
+    """The model graph (typemodel/models.py): what `instance.<name>` is."""
+
+    def relation(self, model: str, attribute: str) -> Any: ...
+
+
+class FrameworkSignatures(Protocol):
+    """The framework's signatures (typemodel/signatures.py): `self.object`, `self.get_queryset()`..."""
+
+    def self_attribute(self, cls: str, attribute: str) -> OrmType | None: ...
+
+    def self_call(self, cls: str, method: str) -> OrmType | None: ...
+
+    def super_call(self, cls: str, method: str) -> OrmType | None: ...
 
 
 @dataclass(frozen=True)
 class OrmType:
     # "class", "manager", "queryset", "related", "instance"; and, for values crossing
     # functions (typemodel/solver.py): "list" (of instances), "tuple" (of `elements`),
-    # "object" (an instance of the project class `model`, not a model: `request: AuthedRequest`)
+    # "object" (an instance of the project class `model`, not a model: `request: AuthedRequest`);
+    # "m2m-field": `Model.tags` on the class, whose `.through` is the model in `model`
     kind: str
     model: str | None  # qualified model name; None when the model is not known
     elements: tuple = ()
@@ -78,8 +99,11 @@ class OrmWrite:
 
 class OrmTyper:
     def __init__(self, project: ProjectModel, module: ModuleInfo, enclosing_class: str | None = None,
-                 function: str | None = None, solver=None):
+                 function: str | None = None, solver=None,
+                 graph: ModelRelations | None = None, framework: FrameworkSignatures | None = None):
         self.project = project
+        self.graph = graph
+        self.framework = framework
         self.module = module
         self.enclosing_class = enclosing_class
         self.function = function  # the qualified function the typed code is in
@@ -118,9 +142,9 @@ class OrmTyper:
             return self._type_of_call(node, env)
         if isinstance(node, ast.Subscript):
             base = self.type_of(node.value, env)
-            if base and base.kind in ("queryset", "manager", "related"):
+            if base and base.kind in ("queryset", "manager", "related", "list"):
                 if isinstance(node.slice, ast.Slice):
-                    return OrmType("queryset", base.model)
+                    return OrmType("list" if base.kind == "list" else "queryset", base.model)
                 return OrmType("instance", base.model)
             if base and base.kind == "tuple" and isinstance(node.slice, ast.Constant) \
                     and isinstance(node.slice.value, int) and -len(base.elements) <= node.slice.value < len(base.elements):
@@ -155,10 +179,14 @@ class OrmTyper:
             return origin.known
         if origin.kind == "deferred":  # a local of a function the solver is reading
             return self.solver.binding(env, origin.name) if hasattr(env, "summary") else None
-        if origin.kind in ("annotation", "parameter"):
+        if origin.kind in ("annotation", "parameter", "class-annotation"):
             if not origin.annotation:
                 return self._parameter(origin) if origin.kind == "parameter" else None
             cls = self._class_named(origin.annotation) or self._model_by_string(origin.annotation)
+            if origin.kind == "class-annotation":  # `type[Order]`, `type[models.Model]`
+                if cls is None and self.project.resolve(self.module, origin.annotation) in MODEL_BASES:
+                    return OrmType("class", None)
+                return OrmType("class", cls.model if cls.model not in MODEL_BASES else None) if cls else None
             if cls:
                 return OrmType("instance", cls.model)
             # `request: AuthedRequest`: an instance of a project class (its attributes typed by the solver)
@@ -227,29 +255,41 @@ class OrmTyper:
         # request.user / self.request.user: the authenticated user instance.
         if node.attr == "user" and dotted in ("request.user", "self.request.user", "info.context.user"):
             return OrmType("instance", USER_MODEL)
+        if isinstance(node.value, ast.Name) and node.value.id == "self" and _is_self(env) \
+                and self.framework and self.enclosing_class:
+            known = self.framework.self_attribute(self.enclosing_class, node.attr)  # `self.object`
+            if known is not None:
+                return known
         base = self.type_of(node.value, env)
         if base is None:
             return None
+        if base.kind == "saver":  # a ModelForm / ModelSerializer's `.instance`
+            return OrmType("instance", base.model) if node.attr == "instance" and base.model else None
         if base.kind == "object" and base.model:
             return self.solver.attribute(base.model, node.attr)
         if base.kind == "class":
-            info = self.project.model_info(base.model) if base.model else None
+            if base.model is None:  # a model class held in a variable
+                return OrmType("manager", None) if node.attr in MANAGER_NAMES else None
+            info = self.project.model_info(base.model)
             if info and node.attr in info.managers:
                 return OrmType("manager", base.model)
+            relation = self.graph.relation(base.model, node.attr) if self.graph else None
+            if relation is not None and relation.many_to_many:
+                return OrmType("m2m-field", relation.through)
             return None
+        if base.kind == "m2m-field":
+            return OrmType("class", base.model) if node.attr == "through" else None
         if base.kind == "instance":
             return self._relation(base.model, node.attr)
         return None
 
     def _relation(self, model: str | None, attribute: str) -> OrmType | None:
+        """`instance.<attribute>`: a related manager or instance, by the model graph."""
         if model is None:
             return OrmType("related", None) if attribute.endswith("_set") else None
-        if model == USER_MODEL and attribute in USER_RELATIONS:
-            return OrmType("related", "django.contrib.auth.models.Group")
-        accessors = self.project.relation_accessors.get(model, {})
-        if attribute in accessors:
-            kind, related = accessors[attribute]
-            return OrmType("related" if kind == "manager" else "instance", related)
+        relation = self.graph.relation(model, attribute) if self.graph else None
+        if relation is not None:
+            return OrmType("related" if relation.kind == "manager" else "instance", relation.target)
         if attribute.endswith("_set") and model not in self.project.models:
             return OrmType("related", None)  # external model: only Django's default accessors
         return None
@@ -258,12 +298,24 @@ class OrmTyper:
         func = node.func
         if isinstance(func, ast.Attribute):
             method = func.attr
-            if method == "get_object" and isinstance(func.value, ast.Name) and func.value.id == "self":
-                return OrmType("instance", None) if self._in_view_or_admin() else None
+            if isinstance(func.value, ast.Name) and func.value.id == "self" and _is_self(env):
+                known = self.framework.self_call(self.enclosing_class, method) \
+                    if self.framework and self.enclosing_class else None
+                if known is not None:
+                    return known
+                if method == "get_object":
+                    return OrmType("instance", None) if self._in_view_or_admin() else None
+            if isinstance(func.value, ast.Call) and dotted_name(func.value.func) == "super" \
+                    and self.framework and self.enclosing_class:
+                return self.framework.super_call(self.enclosing_class, method)  # ModelForm.save()
             base = self.type_of(func.value, env)
+            if base is not None and base.kind == "saver":  # `serializer.save()`, `form.save(commit=False)`
+                return OrmType("instance", base.model) if method == "save" and base.model else None
             if base is not None and base.kind in ("manager", "queryset", "related"):
                 if method in INSTANCE_GETTERS:
                     return OrmType("instance", base.model)
+                if method in ("bulk_create", "abulk_create"):
+                    return OrmType("list", base.model)
                 if method in TUPLE_GETTERS:  # (instance, created)
                     return OrmType("tuple", None, (OrmType("instance", base.model), None))
                 if method in NOT_QUERYSETS:
@@ -275,6 +327,9 @@ class OrmTyper:
                 return OrmType("queryset", base.model)
             if base is not None and base.kind == "class":
                 return None
+            if base is not None and base.kind == "instance" and base.model == CONTENT_TYPE \
+                    and method == "model_class":
+                return OrmType("class", None)
             if base is not None and base.kind == "object" and base.model:
                 return self.solver.method_return(base.model, method)
             if base is not None and base.kind == "instance" and base.model in self.project.models:
@@ -293,6 +348,13 @@ class OrmTyper:
             return None
         if qualified == "django.contrib.auth.get_user_model":
             return OrmType("class", USER_MODEL)
+        if qualified in MODEL_CLASS_CALLS:
+            return OrmType("class", None)
+        if dotted in ("list", "sorted") and len(node.args) == 1 and not node.keywords:
+            items = self.type_of(node.args[0], env)  # `list(Order.objects.filter(...))`
+            if items and items.kind in ("queryset", "manager", "related", "list"):
+                return OrmType("list", items.model)
+            return None
         called = self._class_named(dotted)
         if called and called.kind == "class":
             return OrmType("instance", called.model)
@@ -311,6 +373,9 @@ class OrmTyper:
         return self.project.is_view_class(self.enclosing_class) or self.project.is_admin_class(self.enclosing_class)
 
 
+def _is_self(env: dict[str, Origin]) -> bool:
+    """`self` is the method's own parameter, not rebound."""
+    return "self" not in env or (env["self"].kind in ("annotation", "parameter") and env["self"].annotation is None)
 class _NoFlow:
     """No flow solver: returns, parameters and attributes are unknown."""
 

@@ -135,6 +135,25 @@ class ProjectModel:
         self.apps = self._find_apps()
         self._class_kind_cache: dict[tuple[str, str], bool] = {}
 
+    def replace_facts(self, path: str, facts: ModuleFacts) -> None:
+        """An edit that kept the file's signature (its facts without positions, which is
+        all other files' verdicts can depend on): swap in the new facts and forget what
+        was derived from the old ones for this file only. The language server's per-edit
+        update; any other edit rebuilds the model."""
+        old = self.modules_by_path[path]
+        info = ModuleInfo(old.path, old.name, old.is_package, facts)
+        self.facts_by_path[path] = facts
+        self.modules_by_path[path] = info
+        for name, module in self.modules_by_name.items():
+            if module is old:
+                self.modules_by_name[name] = info
+        for per_path in ("_view_module_cache", "_bindings_cache", "_definition_trees"):
+            self.__dict__.get(per_path, {}).pop(path, None)
+        if facts.classes and any(m.startswith(f"{old.name}.") for m in self.__dict__.get("models", {})):
+            # Model fields carry positions: this file's models are read again.
+            self.__dict__.pop("models", None)
+            self.__dict__.pop("relation_accessors", None)
+
     # ---------------------------------------------------------------- roles
     def is_service_module(self, path: str) -> bool:
         return self._service.matches(path)
@@ -274,6 +293,21 @@ class ProjectModel:
         if f"{prefix}services/__init__.py" in self.facts_by_path or f"{prefix}services" in self._directories:
             return f"{prefix}services/"
         return f"{prefix}services.py"
+
+    def selector_module_hint(self, path: str) -> str:
+        """Where a read found in `path` should go: the app's selector module as it exists
+        (any file matching `selector-modules` in the app), else `<app>/selectors.py`."""
+        app = self.app_of(path)
+        if app is None:
+            return "a selector module"
+        prefix = f"{app.directory}/" if app.directory else ""
+        existing = sorted(candidate for candidate in self.facts_by_path
+                          if candidate.startswith(prefix) and self.is_selector_module(candidate)
+                          and self.app_of(candidate) == app)
+        if existing:
+            first = PurePosixPath(existing[0])
+            return f"{first.parent}/" if first.name == "__init__.py" or len(existing) > 1 else existing[0]
+        return f"{prefix}selectors.py"
 
     @cached_property
     def _directories(self) -> set[str]:

@@ -35,3 +35,6 @@ class Report:
     # (root-relative paths), so the audit reads what the check read, with no second pass.
     project: Any = None
     sources: dict[str, bytes] = field(default_factory=dict)
+    # What the result depends on, each path with its identity when read (runrecord.Inputs):
+    # the CLI keeps it in the run record, so an unchanged tree is not read again.
+    inputs: Any = None

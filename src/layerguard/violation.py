@@ -17,6 +17,11 @@ class Violation:
     app: str | None = None
     # Set by filters.fingerprints once all violations of a file are known.
     fingerprint: str = field(default="", compare=False)
+    # Whether a fix is offered, as ruff's `fixable`: "safe", "unsafe" (it moves code
+    # between modules; --unsafe-fixes) or "none". `fix_note` is the fix's one-line
+    # description, or, for "none" on a rule that has a fix, why this one has none.
+    fix: str = field(default="none", compare=False)
+    fix_note: str = field(default="", compare=False)
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.code, self.message)

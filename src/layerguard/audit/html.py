@@ -48,7 +48,8 @@ def render_html(audit: Audit) -> str:
 
 def _bars(rows: list[tuple[str, int, str]]) -> list[dict]:
     top = max((n for _, n, _ in rows), default=0) or 1
-    return [{"label": label, "count": n, "width": round(100 * n / top, 1), "colour": colour} for label, n, colour in rows]
+    return [{"label": label, "count": n, "width": round(100 * n / top, 1), "colour": colour}
+            for label, n, colour in rows]
 
 
 def _app_bars(audit: Audit) -> list[dict]:
@@ -90,10 +91,13 @@ def _graph(audit: Audit) -> dict:
         edges.append({"from": edge["from"], "to": edge["to"], "x1": x1, "y1": y1, "x2": round(x2s, 1),
                       "y2": round(y2s, 1), "width": round(1 + 3 * total / top, 1), "cycle": edge["in_cycle"],
                       "title": f"{edge['from']} -> {edge['to']}: {edge['foreign_keys']} FK, {edge['imports']} imports"})
-    nodes = [{"app": app, "x": x, "y": y, "anchor": "start" if x > centre + 1 else ("end" if x < centre - 1 else "middle"),
-              "lx": round(x + (12 if x > centre + 1 else -12 if x < centre - 1 else 0), 1),
-              "ly": round(y + (-14 if y < centre and abs(x - centre) < 2 else 18 if abs(x - centre) < 2 else 4), 1)}
-             for app, (x, y) in positions.items()]
+    nodes = []
+    for app, (x, y) in positions.items():
+        side = "start" if x > centre + 1 else ("end" if x < centre - 1 else "middle")  # label beside the node
+        offset = {"start": 12, "end": -12, "middle": 0}[side]
+        below = -14 if y < centre else 18  # the top and bottom nodes' labels above and below them
+        nodes.append({"app": app, "x": x, "y": y, "anchor": side, "lx": round(x + offset, 1),
+                      "ly": round(y + (below if side == "middle" else 4), 1)})
     return {"size": size, "nodes": nodes, "edges": edges}
 
 
@@ -107,7 +111,8 @@ def _trend(audit: Audit) -> dict | None:
     step = (width - left - 20) / max(1, len(points) - 1)
 
     def xy(index: int, value: float, maximum: float) -> str:
-        return f"{round(left + index * step, 1)},{round(height - bottom - (height - bottom - top_margin) * value / maximum, 1)}"
+        y = height - bottom - (height - bottom - top_margin) * value / maximum
+        return f"{round(left + index * step, 1)},{round(y, 1)}"
 
     series = [{"name": "all findings", "colour": "#212529",
                "points": " ".join(xy(i, p["total"], top) for i, p in enumerate(points))}]

@@ -24,7 +24,8 @@ def render(audit: Audit, console: Console) -> None:
     score = audit.score["score"]
     console.print(Text.assemble(("layerguard audit", "bold"), f" of {audit.name}: {audit.files} files, "
                                 f"{audit.lines:,} lines; adoption score ",
-                                (f"{score:.1f}/100" if score is not None else "n/a", "bold cyan")))
+                                (f"{score:.1f}/100" if score is not None else "n/a", "bold cyan")),
+                  soft_wrap=True)  # one line, however long the project's name: it is read and grepped whole
     worst = audit.worst_app()
     if worst:
         console.print(f"worst app: {worst['app']} ({worst['total']} findings, {worst['density_total']:.1f} per "
@@ -41,7 +42,8 @@ def render(audit: Audit, console: Console) -> None:
         families.add_row(name, label, *(str(counts[k]) for k in ("open", "baselined", "suppressed", "total")))
     console.print(families)
 
-    apps = _table(console, "Findings per app (colour: findings per 1,000 lines)", "app", "lines", *FAMILIES, "total", "per kloc")
+    apps = _table(console, "Findings per app (colour: findings per 1,000 lines)",
+                  "app", "lines", *FAMILIES, "total", "per kloc")
     for row in audit.apps:
         if not row["total"] and not row["lines"]:
             continue
@@ -53,7 +55,8 @@ def render(audit: Audit, console: Console) -> None:
 
     weighted = "findings x (1 + commits in the last %d days)" % audit.churn_days if audit.git else "findings"
     for title, spots in (("Hotspot files", audit.file_hotspots), ("Hotspot functions", audit.function_hotspots)):
-        table = _table(console, f"{title} (ranked by {weighted})", "#", "where", "findings", "commits" if audit.git else "", "weight", "rules")
+        table = _table(console, f"{title} (ranked by {weighted})",
+                       "#", "where", "findings", "commits" if audit.git else "", "weight", "rules")
         for rank, spot in enumerate(spots, 1):
             where = spot["path"] + (f":{spot['line']} {spot['name']}" if spot["name"] else "")
             table.add_row(str(rank), where, str(spot["findings"]), str(spot["changes"]) if audit.git else "",
@@ -62,7 +65,8 @@ def render(audit: Audit, console: Console) -> None:
 
     coupling = audit.coupling
     edges = sorted(coupling["edges"], key=lambda e: (-(e["foreign_keys"] + e["imports"]), e["from"], e["to"]))
-    table = _table(console, f"Coupling between apps ({len(edges)} dependencies, {len(coupling['cycles'])} cycles)", "from", "to", "FKs", "imports", "cycle")
+    table = _table(console, f"Coupling between apps ({len(edges)} dependencies, {len(coupling['cycles'])} cycles)",
+                   "from", "to", "FKs", "imports", "cycle")
     for edge in edges[:15]:
         table.add_row(edge["from"], edge["to"], str(edge["foreign_keys"]), str(edge["imports"]),
                       Text("yes", style="red") if edge["in_cycle"] else "")
@@ -78,7 +82,8 @@ def render(audit: Audit, console: Console) -> None:
         console.print(Text(f"  largest tangle (apps that all reach each other): {len(largest)} apps: "
                            f"{', '.join(largest)}", style="red"))
 
-    martin = _table(console, "Martin metrics per app (Ca: apps that depend on it, Ce: apps it depends on)", "app", "Ca", "Ce", "I = Ce/(Ca+Ce)")
+    martin = _table(console, "Martin metrics per app (Ca: apps that depend on it, Ce: apps it depends on)",
+                    "app", "Ca", "Ce", "I = Ce/(Ca+Ce)")
     for metrics in audit.martin:
         if metrics["ca"] or metrics["ce"]:
             martin.add_row(metrics["app"], str(metrics["ca"]), str(metrics["ce"]),

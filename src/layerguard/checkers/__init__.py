@@ -7,9 +7,12 @@ from layerguard.checkers.lg101_orm_write_outside_service import OrmWriteOutsideS
 from layerguard.checkers.lg201_side_effect_in_view import SideEffectInView
 from layerguard.checkers.lg202_transaction_in_view import TransactionInView
 from layerguard.checkers.lg203_complex_view import ComplexView
+from layerguard.checkers.lg204_complex_query_in_view import ComplexQueryInView
+from layerguard.checkers.lg205_query_in_loop_in_view import QueryInLoopInView
 from layerguard.checkers.lg301_side_effect_in_serializer import SideEffectInSerializer
 from layerguard.checkers.lg302_logic_in_serializer_save import LogicInSerializerSave
 from layerguard.checkers.lg303_transaction_in_serializer import TransactionInSerializer
+from layerguard.checkers.lg304_query_in_serializer import QueryInSerializer
 from layerguard.checkers.lg401_cross_app_foreign_key import CrossAppForeignKey
 from layerguard.checkers.lg402_cross_app_model_import import CrossAppModelImport
 from layerguard.checkers.lg501_http_in_service import HttpInService
@@ -20,9 +23,12 @@ ALL_RULES: tuple[type[Rule], ...] = (
     SideEffectInView,
     TransactionInView,
     ComplexView,
+    ComplexQueryInView,
+    QueryInLoopInView,
     SideEffectInSerializer,
     LogicInSerializerSave,
     TransactionInSerializer,
+    QueryInSerializer,
     CrossAppForeignKey,
     CrossAppModelImport,
     HttpInService,
@@ -48,3 +54,14 @@ def selected_rules(select: list[str], ignore: list[str]) -> list[type[Rule]]:
         if selected > ignored or (rule.code == "LG900" and ignored < 0):
             chosen.append(rule)
     return chosen
+
+
+def rule_page(rule) -> str:
+    """The rule's page, as `explain` prints it, the language server's hover shows it and
+    docs/rules.md collects it."""
+    page = f"# {rule.name} ({rule.code})\n\n{rule.documentation()}\n"
+    if rule.OPTIONS:
+        page += "\n## Options\n"
+        for name, (kind, default) in rule.OPTIONS.items():
+            page += f"- `{name}` ({kind.__name__}, default `{default!r}`): `[tool.layerguard.lint.{rule.code}]`\n"
+    return page

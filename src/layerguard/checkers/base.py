@@ -188,6 +188,12 @@ class Rule:
     INVALID: ClassVar[list[Example]] = []
     # The YAML file in rules/ holding this rule's semgrep half, if it has one.
     semgrep_file: ClassVar[str | None] = None
+    # The rule's fix, as ruff declares a rule's fix availability: the fix kind (a module
+    # of layerguard/fixes/) and how safe it is ("safe", or "unsafe": it moves code
+    # between modules and needs --unsafe-fixes). Which violations it applies to is the
+    # fix module's call (a write inside a larger expression has none).
+    fix_kind: ClassVar[str | None] = None
+    fix_safety: ClassVar[str] = "none"
     # Whether exempt modules (migrations, tests, settings, ...) are skipped.
     skips_exempt_modules: ClassVar[bool] = True
 

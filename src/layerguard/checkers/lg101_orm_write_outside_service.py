@@ -28,8 +28,15 @@ class OrmWriteOutsideService(Rule):
     model then types the receiver, following a local name to its latest binding in the
     function (assignment, walrus, `for` target, annotated parameter). `Order.objects`, a queryset chain from it,
     `Order(...)`, `Order.objects.get(...)`, `get_object_or_404(Order, ...)`, a parameter
-    annotated `Order`, `self.get_object()` in a view, `request.user`, and a relation of a
-    known instance (`order.items`) are writes. Values that cross a function boundary are
+    annotated `Order`, `self.get_object()` in a view, `request.user`, and whatever the
+    model graph reaches from a known instance or class (`item.order.customer`, reverse
+    managers by `related_name` or `<model>_set`, many-to-many both ways, `user.groups`,
+    `Order.tags.through.objects`), the loop variable over any of those, and the manager
+    of a model class held in a variable (`type[Order]`, `apps.get_model(...)`) are writes,
+    and so are the arguments the framework fixes (typemodel/signatures.py: `obj` of an
+    admin's `save_model`, an admin action's `queryset`, a `post_save` receiver's `instance`,
+    DRF's `perform_destroy(instance)`, `serializer.save()` in `perform_create`, a
+    ModelForm's `super().save(commit=False)`, `self.object`, `self.get_queryset()`). Values that cross a function boundary are
     followed across the project (typemodel/solver.py): what a project function or a custom
     manager/queryset method returns (annotated, `-> Order`, `-> tuple[Tag, bool]`, or not),
     an unannotated parameter every call site passes the same model to, `self.x` set from a
@@ -69,6 +76,8 @@ class OrmWriteOutsideService(Rule):
 
     code = "LG101"
     name = "orm-write-outside-service"
+    fix_kind = "extract-to-service"
+    fix_safety = "unsafe"
     semgrep_file = "LG101-orm-write-outside-service.yaml"
 
     INVALID = [
@@ -229,6 +238,16 @@ class OrmWriteOutsideService(Rule):
                     Order.objects.create(customer=instance)  # expect
             """, path="shop/signals.py"),
         Example("""
+            from shop.models import Item, Order, Tag
+
+            def close(request, item: Item):
+                item.order.customer.delete()  # expect
+                item.order.customer.orders.filter(paid=False).first().items.create(sku="x")  # expect
+                Tag.objects.get(pk=1).order_set.clear()  # expect
+                request.user.customer.save()  # expect
+                request.user.groups.clear()  # expect
+            """),
+        Example("""
             from shop.lookups import maybe_order, open_order, order_named, tag_for
 
             def close(request, pk):
@@ -286,6 +305,86 @@ class OrmWriteOutsideService(Rule):
                 request.customer.name = "x"
                 request.customer.save()  # expect
             """),
+        Example("""
+            from shop.models import Order
+
+            def untag(request):
+                Order.tags.through.objects.filter(tag_id=1).delete()  # expect
+                OrderTag = Order.tags.through
+                OrderTag.objects.all().delete()  # expect
+            """),
+        Example("""
+            from shop.models import Item, Order
+
+            def reprice(request):
+                for order in Order.objects.bulk_create([Order(total=1)]):  # expect
+                    order.items.create(sku="x")  # expect
+                [item.delete() for item in Item.objects.filter(sku="")]  # expect
+                for order in list(Order.objects.filter(paid=False)):
+                    order.save()  # expect
+            """),
+        Example("""
+            from django.apps import apps
+            from django.contrib.contenttypes.models import ContentType
+            from shop.models import Order
+
+            def purge(request, model: type[Order], content_type: ContentType):
+                model.objects.all().delete()  # expect
+                apps.get_model("shop", "Tag").objects.create(name="x")  # expect
+                content_type.model_class().objects.filter(pk=1).delete()  # expect
+            """),
+        Example("""
+            from django.contrib import admin
+            from django.db.models.signals import pre_delete
+            from shop.models import Order
+
+            @admin.register(Order)
+            class OrderAdmin(admin.ModelAdmin):
+                def delete_model(self, request, obj):
+                    obj.items.all().delete()  # expect
+
+                def close(self, request, queryset):
+                    for order in queryset:
+                        order.tags.clear()  # expect
+
+            def on_delete(sender, instance, **kwargs):
+                instance.items.clear()  # expect
+
+            pre_delete.connect(on_delete, sender=Order)
+            """, path="shop/admin.py"),
+        Example("""
+            from django import forms
+            from rest_framework import serializers, viewsets
+            from shop.models import Order
+
+            class OrderSerializer(serializers.ModelSerializer):
+                class Meta:
+                    model = Order
+                    fields = ["total"]
+
+                def update(self, instance, validated_data):
+                    instance.tags.clear()  # expect
+                    return instance
+
+            class OrderViewSet(viewsets.ModelViewSet):
+                serializer_class = OrderSerializer
+
+                def perform_create(self, serializer):
+                    serializer.save().items.create(sku="x")  # expect
+
+                def perform_destroy(self, instance):
+                    self.get_queryset().filter(customer=instance.customer).delete()  # expect
+
+            class OrderForm(forms.ModelForm):
+                class Meta:
+                    model = Order
+                    fields = ["total"]
+
+                def save(self, commit=True):
+                    order = super().save(commit=False)
+                    order.save()  # expect
+                    return order
+            """, path="shop/api.py"),
         Example("""
             from shop.models import Order
 
@@ -400,6 +499,37 @@ class OrmWriteOutsideService(Rule):
                 "deploy/__init__.py": "",
                 "manage.py": "import os\n\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'deploy.production')\n",
             }),
+        Example("""
+            from shop.models import Order
+
+            def lookalikes(request, data, model, rows):
+                data.order.delete()
+                data.tags.through.objects.all().delete()
+                model.objects.create()
+                Order.objects.get(pk=1).not_a_relation.delete()
+                for row in rows:
+                    row.save()
+                [row.delete() for row in rows]
+            """),
+        Example("""
+            from django.db.models.signals import m2m_changed
+            from django.dispatch import receiver
+            from rest_framework import serializers
+            from shop.models import Order
+
+            class TotalSerializer(serializers.Serializer):
+                def update(self, instance, validated_data):
+                    instance.save()
+                    return instance
+
+            class SaveMixin:
+                def save_model(self, request, obj, form, change):
+                    obj.save()
+
+            @receiver(m2m_changed, sender=Order.tags.through)
+            def tags_changed(sender, instance, **kwargs):
+                instance.save()
+            """, path="shop/api.py"),
         Example("""
             from shop.models import Order
 

@@ -50,6 +50,8 @@ class TransactionInView(Rule):
 
     code = "LG202"
     name = "transaction-in-view"
+    fix_kind = "extract-transaction"
+    fix_safety = "unsafe"
     semgrep_file = "LG202-transaction-in-view.yaml"
 
     INVALID = [

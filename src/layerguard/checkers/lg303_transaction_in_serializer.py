@@ -39,6 +39,8 @@ class TransactionInSerializer(Rule):
 
     code = "LG303"
     name = "transaction-in-serializer"
+    fix_kind = "extract-transaction"
+    fix_safety = "unsafe"
     semgrep_file = "LG202-transaction-in-view.yaml"
 
     INVALID = [

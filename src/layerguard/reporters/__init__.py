@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from layerguard.report import Report
-from layerguard.reporters import github, json_format, junit, sarif, text
+from layerguard.reporters import full, github, json_format, junit, sarif, text
 
 Reporter = Callable[[Report, bool], str]
 
@@ -15,4 +15,5 @@ REPORTERS: dict[str, Reporter] = {
     "sarif": sarif.render,
     "github": github.render,
     "junit": junit.render,
+    "full": full.render,
 }

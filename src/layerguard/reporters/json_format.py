@@ -28,6 +28,8 @@ def render(report: Report, color: bool = False) -> str:
                 "message": v.message,
                 "app": v.app,
                 "fingerprint": v.fingerprint,
+                "fix": v.fix,
+                "fix_note": v.fix_note,
             }
             for v in report.violations
         ],
@@ -38,6 +40,7 @@ def render(report: Report, color: bool = False) -> str:
             "baselined": report.baselined,
             "by_code": dict(sorted(by_code.items())),
             "skipped": len(report.skipped),
+            "fixable": dict(sorted(Counter(v.fix for v in report.violations if v.fix != "none").items())),
         },
         # Paths left out (a FIFO, a link to a directory, a file that vanished), and why.
         "skipped": [{"path": path, "reason": reason} for path, reason in report.skipped],

@@ -18,9 +18,13 @@ from typing import Any
 
 from layerguard.orm import Origin, OrmType, OrmTyper, OrmWrite, short_code
 from layerguard.typemodel.solver import solver_for
-from layerguard.typemodel.bindings import FileContext, enclosing_function_name, latest_binding
+from layerguard.typemodel.bindings import FileContext, enclosing_function, enclosing_function_name, latest_binding
+from layerguard.typemodel.models import model_graph
+from layerguard.typemodel.signatures import framework_types
 
 __all__ = ["FileTypes", "OrmType", "OrmWrite"]
+
+MAX_NAMES_FOLLOWED = 12
 
 
 class FileTypes:
@@ -28,6 +32,13 @@ class FileTypes:
 
     def __init__(self, context: FileContext):
         self.context = context
+        # Parameters whose type a framework signature fixes but no annotation says, as
+        # (function def line, name) -> model: a serializer's `get_<field>(self, obj)` (LG304).
+        self.parameter_models: dict[tuple[int, str], str] = {}
+
+    def assume_parameter(self, function: ast.AST, name: str, model: str) -> None:
+        """Treat unannotated parameter `name` of `function` as an instance of `model`."""
+        self.parameter_models[(function.lineno, name)] = model
 
     def type_of(self, node: ast.AST, at: ast.AST | None = None) -> OrmType | None:
         """What `node` is (a model class, manager, queryset, related manager or instance),
@@ -98,7 +109,7 @@ class FileTypes:
         classes, _ = context.project.enclosing(context.path, at.lineno)
         enclosing_class = context.project.class_qualname(context.path, classes[-1]) if classes else None
         return OrmTyper(context.project, context.module, enclosing_class, enclosing_function_name(context, at),
-                        solver_for(context.project))
+                        solver_for(context.project), model_graph(context.project), framework_types(context.project))
 
     def _environment(self, node: ast.AST, at: ast.AST) -> dict[str, Origin]:
         """The local names `node` reads, each with where it last got its value (looked up
@@ -127,7 +138,7 @@ class LocalNames(dict):
             key = (id(self.position), name)
             if key not in memo:
                 memo[key] = (latest_binding(self.context, self.position, name), self.position)
-            origin = memo[key][0]
+            origin = _assumed(self.context, self.position, name, memo[key][0])
             if origin is not None and (name, _binding_key(origin)) in self.excluded:
                 origin = None  # the binding being followed: not its own value
             dict.__setitem__(self, name, origin)
@@ -159,6 +170,18 @@ class LocalNames(dict):
         if not hasattr(node, "lineno"):
             return self
         return LocalNames(self.context, node, self.excluded, self.hops + 1)
+
+
+def _assumed(context: FileContext, at: ast.AST, name: str, origin: Origin | None) -> Origin | None:
+    """An unannotated parameter a rule has typed (`FileTypes.assume_parameter`)."""
+    if origin is None or origin.kind != "parameter" or origin.annotation:
+        return origin
+    models = getattr(context.types, "parameter_models", None) if hasattr(context, "types") else None
+    if not models:
+        return origin
+    function = enclosing_function(context, at)
+    model = models.get((getattr(function, "lineno", 0), name))
+    return Origin("known", known=OrmType("instance", model)) if model else origin
 
 
 def _binding_key(origin: Origin):

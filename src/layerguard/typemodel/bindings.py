@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from layerguard.facts import annotation_name
 from layerguard.orm import Origin
+from layerguard.typemodel.signatures import framework_types
 
 
 class FileContext(Protocol):
@@ -19,6 +20,7 @@ class FileContext(Protocol):
 
     path: str
     project: Any
+    module: Any
     tree: ast.Module
 
     def function_node(self, function: Any) -> ast.FunctionDef | ast.AsyncFunctionDef | None: ...
@@ -42,8 +44,16 @@ def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | N
     if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
         arguments = [*scope.args.posonlyargs, *scope.args.args, *scope.args.kwonlyargs]
         owner = enclosing_function_name(context, call)
-        for argument in arguments:
+        for position, argument in enumerate(arguments):
             if argument.arg == name:
+                if argument.annotation is None and (known := _framework_parameter(context, scope, name, position)):
+                    consider(scope.lineno, Origin("known", known=known))  # fixed by the framework
+                    continue
+                if isinstance(argument.annotation, ast.Subscript):  # `type[Order]`
+                    origin = _annotation_origin(argument.annotation)
+                    if origin.kind == "class-annotation":
+                        consider(scope.lineno, origin)
+                        continue
                 # Annotated or not: an unannotated one is typed by its call sites (typemodel/solver.py).
                 consider(scope.lineno, Origin("parameter", annotation=annotation_name(argument.annotation),
                                               owner=owner, name=name))
@@ -69,10 +79,32 @@ def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | N
             for item in node.items:
                 if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name:
                     consider(node.lineno, Origin("unknown"))
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)) \
+                and (node.lineno, node.col_offset) <= (call.lineno, call.col_offset) \
+                and (call.end_lineno, call.end_col_offset) <= (node.end_lineno, node.end_col_offset):
+            for generator in node.generators:  # `[order.items.count() for order in orders]`
+                if isinstance(generator.target, ast.Name) and generator.target.id == name:
+                    consider(node.lineno, Origin("loop", generator.iter))
         elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name) and node.target.id == name \
                 and node.lineno <= call.lineno:
             consider(node.lineno, Origin("assign", node.value))
     return best[1] if best else None
+
+
+def _annotation_origin(annotation: ast.expr | None) -> Origin:
+    """A parameter's annotation: `Order` is an instance, `type[Order]` the class."""
+    if isinstance(annotation, ast.Subscript) and annotation_name(annotation.value) in ("type", "Type", "typing.Type"):
+        return Origin("class-annotation", annotation=annotation_name(annotation.slice))
+    return Origin("annotation", annotation=annotation_name(annotation))
+
+
+def _framework_parameter(context: FileContext, scope: ast.AST, name: str, position: int):
+    """What Django / DRF / the admin pass as this parameter (typemodel/signatures.py)."""
+    _, functions = context.project.enclosing(context.path, scope.lineno)
+    for function in functions:
+        if function.line == scope.lineno and function.name == scope.name:
+            return framework_types(context.project).parameter(context.module, function, name, position)
+    return None
 
 
 def enclosing_function(context: FileContext, call: ast.AST) -> ast.AST:

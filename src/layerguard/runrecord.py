@@ -1,0 +1,261 @@
+"""The run-level record: an unchanged tree re-checks without reading a single file.
+
+A `layerguard check` run whose command line is eligible (no --write-baseline, --diff,
+--no-cache or --fix) leaves one record in the cache directory, keyed by the command
+line, the working directory, whether standard output is a terminal, the LAYERGUARD_*
+and colour environment variables, and layerguard's code version (its own files and
+rules). The record holds what the run printed and its exit status, and every input
+the result depends on, each with its identity as git's index keeps it:
+
+- every directory discovery walked, by (mtime_ns, ctime_ns, inode, device): a file
+  created, deleted or renamed in it changes its mtime, so a new or vanished file is
+  seen without listing the directory again;
+- every file read (the `.py` files, each `.gitignore`, the config, the baseline) by
+  (size, mtime_ns, ctime_ns, inode), and the hash of the bytes the run read;
+- every path whose *absence* mattered (config file names up the tree, the markers
+  that place the project root), as absent.
+
+The next run with the same key stats those paths and nothing else: when every
+identity matches it prints the stored output (`launch.py`, before click, rich or any
+checker is imported). Racy timestamps are handled as git handles them: a file whose
+mtime is not older than the record itself may have been changed in the same clock
+tick after it was read, so its bytes are hashed and compared; a directory in that
+state sends the run down the normal path. Any doubt (a stat error, a corrupt record)
+also means the normal path, which then writes a fresh record. The normal path still
+uses the content-addressed cache (cache.py) for every file whose identity changed.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+
+try:  # hashlib would load OpenSSL too (~15 ms at start-up); blake2b is built in
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover
+    from hashlib import blake2b
+
+from layerguard import __version__
+
+FORMAT = 1
+# Options a replay may stand for; anything else (a new option, --fix, --diff) runs normally.
+_VALUE_OPTIONS = {"--select", "--ignore", "--format", "--output", "--config", "--baseline", "--jobs", "-j"}
+_FLAG_OPTIONS = {"--exit-zero", "--verbose", "-v"}
+_ENVIRONMENT = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "CI", "PATH", "PYTHONPATH")
+
+
+def stat_identity(status: os.stat_result) -> tuple:
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+
+
+def dir_identity(status: os.stat_result) -> tuple:
+    return (status.st_mtime_ns, status.st_ctime_ns, status.st_ino, status.st_dev)
+
+
+def digest(data: bytes) -> str:
+    return blake2b(data, digest_size=16).hexdigest()
+
+
+def cache_directory() -> str:
+    """LAYERGUARD_CACHE_DIR, else the user cache directory of the OS."""
+    override = os.environ.get("LAYERGUARD_CACHE_DIR")
+    if override:
+        return override
+    from platformdirs import user_cache_dir
+
+    return user_cache_dir("layerguard", appauthor=False)
+
+
+_CODE_VERSION: str | None = None
+
+
+def code_version() -> str:
+    """layerguard's version plus its own files' and rules' sizes and times: an editable
+    install whose code changed must not reuse verdicts its older code computed."""
+    global _CODE_VERSION
+    if _CODE_VERSION is None:
+        package = os.path.dirname(os.path.abspath(__file__))
+        # An editable install keeps the rules at the top of the checkout (semgrep.py's _rules_dir).
+        rules = os.path.join(package, "rules")
+        if not os.path.isdir(rules):
+            rules = os.path.join(os.path.dirname(os.path.dirname(package)), "rules")
+        stamps = []
+        for base in (package, rules):
+            for directory, _, names in os.walk(base):
+                for name in names:
+                    if name.endswith((".py", ".yaml")):
+                        status = os.stat(os.path.join(directory, name))
+                        stamps.append((os.path.join(directory, name), status.st_size, status.st_mtime_ns))
+        _CODE_VERSION = blake2b(repr((__version__, sorted(stamps))).encode(), digest_size=8).hexdigest()
+    return _CODE_VERSION
+
+
+class Inputs:
+    """What a result depends on: absolute paths with the identity they had when read.
+
+    `directories`: path -> identity; `files`: path -> (identity, digest), identity None
+    when the path could not be stat'ed then; `absent`: paths that did not exist."""
+
+    def __init__(self, directories: dict | None = None):
+        self.directories: dict[str, tuple] = directories or {}
+        self.files: dict[str, tuple[tuple | None, str | None]] = {}
+        self.absent: set[str] = set()
+
+    def add_file(self, path: str) -> None:
+        """Stat, then read: a change after the stat shows up as a changed identity."""
+        try:
+            identity = stat_identity(os.stat(path))
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            self.absent.add(path)
+            return
+        except OSError:
+            identity, data = None, b""
+        self.files[path] = (identity, digest(data))
+
+    def add_optional(self, path: str) -> None:
+        if os.path.lexists(path) or os.path.isfile(path):
+            self.add_file(path)
+        else:
+            self.absent.add(path)
+
+    def unchanged(self, written_ns: int) -> bool:
+        """Every input as it was (git's rule for racy entries: see the module docstring)."""
+        for path, identity in self.directories.items():
+            try:
+                status = os.stat(path)
+            except OSError:
+                return False
+            if dir_identity(status) != identity or status.st_mtime_ns >= written_ns:
+                return False
+        for path, (identity, expected) in self.files.items():
+            try:
+                status = os.stat(path)
+            except OSError:
+                if identity is None:
+                    continue
+                return False
+            if identity is None or stat_identity(status) != identity:
+                return False
+            if status.st_mtime_ns >= written_ns:  # racily clean: compare the bytes
+                try:
+                    with open(path, "rb") as handle:
+                        if digest(handle.read()) != expected:
+                            return False
+                except OSError:
+                    return False
+        return not any(os.path.lexists(path) for path in self.absent)
+
+
+class Record:
+    """A run's output (stdout is rich markup for a terminal when `markup`; `output` is
+    the --output (path, text)), its exit status, and its inputs."""
+
+    def __init__(self, inputs: Inputs, stdout: str, stderr: str, exit_code: int, markup: bool = False,
+                 output: tuple[str, str] | None = None):
+        self.inputs, self.stdout, self.stderr, self.exit_code = inputs, stdout, stderr, exit_code
+        self.markup, self.output = markup, output
+
+
+def eligible(argv: list[str]) -> bool:
+    """A `check` command line made only of options a replay can stand for."""
+    if not argv or argv[0] != "check":
+        return False
+    expect_value = False
+    for argument in argv[1:]:
+        if expect_value:
+            expect_value = False
+            continue
+        if argument == "--":
+            return False
+        if argument.startswith("-"):
+            name = argument.split("=", 1)[0]
+            if name in _FLAG_OPTIONS:
+                continue
+            if name in _VALUE_OPTIONS:
+                expect_value = "=" not in argument
+                continue
+            return False
+    return not expect_value
+
+
+def record_key(argv: list[str]) -> str:
+    environment = sorted((k, v) for k, v in os.environ.items()
+                         if k.startswith("LAYERGUARD_") or k in _ENVIRONMENT)
+    parts = (FORMAT, argv, os.getcwd(), sys.executable, sys.stdout.isatty(), sys.stderr.isatty(), environment, code_version())
+    return blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def record_path(key: str) -> str:
+    return os.path.join(cache_directory(), f"run-{key}.pickle")
+
+
+# Set by launch.py when the command line is eligible: the key its record is saved under.
+PENDING_KEY: str | None = None
+
+
+def replay(argv: list[str]) -> int | None:
+    """Print a still-valid record's output and return its exit status, else None."""
+    global PENDING_KEY
+    if not eligible(argv):
+        return None
+    key = record_key(argv)
+    PENDING_KEY = key
+    path = record_path(key)
+    try:
+        written_ns = os.stat(path).st_mtime_ns
+        with open(path, "rb") as handle:
+            record = pickle.load(handle)
+        if not isinstance(record, Record) or not record.inputs.unchanged(written_ns):
+            return None
+    except Exception:  # missing, corrupt, from another version: run normally
+        return None
+    if record.output is not None:
+        try:
+            with open(record.output[0], "w", encoding="utf-8") as handle:
+                handle.write(record.output[1])
+        except OSError:
+            return None
+    if record.stderr:
+        sys.stderr.write(record.stderr)
+    if record.markup:
+        from rich.console import Console
+
+        Console(highlight=False, soft_wrap=True).print(record.stdout, end="")
+    elif record.stdout:
+        sys.stdout.write(record.stdout)
+    sys.stdout.flush()
+    return record.exit_code
+
+
+def save(record: Record) -> None:
+    """Atomically, as cache.py writes; a read-only cache directory is not an error."""
+    if PENDING_KEY is None:
+        return
+    import tempfile
+
+    path = record_path(PENDING_KEY)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=os.path.basename(path), suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                pickle.dump(record, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError:
+        pass
+
+
+def forget() -> None:
+    """A run that must not be replayed (it failed, or wrote files) removes the record."""
+    if PENDING_KEY is None:
+        return
+    try:
+        os.unlink(record_path(PENDING_KEY))
+    except OSError:
+        pass

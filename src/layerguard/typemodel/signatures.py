@@ -1,0 +1,193 @@
+"""Framework signatures that fix a type, as data.
+
+Django, DRF and the admin call a project's methods with arguments whose type the
+framework fixes: `ModelAdmin.save_model(self, request, obj, form, change)` gets an
+instance of the registered model, a `post_save` receiver for `sender=Order` gets an
+`Order`, a DRF view's `perform_create(self, serializer)` gets a serializer whose
+`save()` returns its `Meta.model`. The tables below say which; `FrameworkTypes` finds
+each class's model (from `@admin.register(M)` / `admin.site.register(M, A)`, a view's
+`queryset =` / `model =` / `serializer_class` / `form_class`, a serializer's or
+form's `Meta.model`, searched up the project's class hierarchy) once per run.
+
+Unknown means silence: a class whose model cannot be named gives an unknown model,
+which is typed only where the framework's own kind is certain (an admin action's
+`queryset` is a queryset of some model).
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+from layerguard.orm import OrmType
+from layerguard.project import ModuleInfo, ProjectModel
+
+
+@dataclass(frozen=True)
+class Parameter:
+    role: str  # the class's role: "admin", "view", "serializer", "form", "signal receiver"
+    method: str  # "*" for any method (admin actions)
+    parameter: str  # the parameter's name as the framework documents it
+    gives: str  # OrmType kind: "instance", "queryset", or "saver" (a form/serializer bound to the model)
+
+
+# Parameters the framework fills (looked up by role, method and parameter name).
+PARAMETERS = [
+    Parameter("admin", "save_model", "obj", "instance"),
+    Parameter("admin", "delete_model", "obj", "instance"),
+    Parameter("admin", "delete_queryset", "queryset", "queryset"),
+    Parameter("admin", "*", "queryset", "queryset"),  # admin actions (self, request, queryset)
+    Parameter("admin", "save_related", "form", "saver"),
+    Parameter("admin", "save_form", "form", "saver"),
+    Parameter("view", "perform_create", "serializer", "saver"),
+    Parameter("view", "perform_update", "serializer", "saver"),
+    Parameter("view", "perform_destroy", "instance", "instance"),
+    Parameter("view", "form_valid", "form", "saver"),
+    Parameter("serializer", "update", "instance", "instance"),
+    Parameter("signal receiver", "*", "instance", "instance"),
+]
+# `self.<attribute>` and `self.<method>()` in a class of each role.
+SELF_ATTRIBUTES = {("serializer", "instance"): "instance", ("form", "instance"): "instance",
+                   ("view", "object"): "instance"}
+SELF_CALLS = {("view", "get_object"): "instance", ("view", "get_queryset"): "queryset",
+              ("admin", "get_object"): "instance", ("admin", "get_queryset"): "queryset"}
+# `super().<method>(...)` in a class of each role (a ModelForm's `super().save(commit=False)`).
+SUPER_CALLS = {("form", "save"): "instance", ("serializer", "create"): "instance",
+               ("serializer", "update"): "instance", ("serializer", "save"): "instance"}
+# Signals whose `instance` argument is a model instance (of `sender`).
+MODEL_SIGNALS = {"pre_save", "post_save", "pre_delete", "post_delete", "pre_init", "post_init"}
+ADMIN_FUNCTION_PARAMETERS = ("modeladmin", "request", "queryset")
+
+
+class FrameworkTypes:
+    def __init__(self, project: ProjectModel):
+        self.project = project
+        self._registered: dict[str, str] = {}  # admin class -> model
+        self._receivers: dict[str, str | None] = {}  # handler function -> sender model (None: any)
+        self._model_cache: dict[str, str | None] = {}
+        for module in project.modules_by_path.values():
+            facts = module.facts
+            for model, admin in facts.admin_registrations:
+                self._register(module, model, admin)
+            for cls in facts.classes:
+                for model in cls.registers[:1]:  # several models: the first (same admin for each)
+                    self._registered.setdefault(f"{module.name}.{cls.qualname}", self._model(module, model) or "")
+            for signal, handler, sender in facts.signal_connections:
+                if signal.rsplit(".", 1)[-1] in MODEL_SIGNALS:
+                    self._receive(self.project.resolve(module, handler), module, sender)
+            for function in facts.functions:
+                for signal, sender in function.receives:
+                    if signal.rsplit(".", 1)[-1] in MODEL_SIGNALS:
+                        self._receive(f"{module.name}.{function.qualname}", module, sender)
+
+    def _register(self, module: ModuleInfo, model: str, admin: str) -> None:
+        self._registered.setdefault(self.project.resolve(module, admin), self._model(module, model) or "")
+
+    def _receive(self, handler: str, module: ModuleInfo, sender: str | None) -> None:
+        model = self._model(module, sender) if sender else None
+        if handler in self._receivers and self._receivers[handler] != model:
+            model = None  # two senders: some model
+        self._receivers[handler] = model
+
+    def _model(self, module: ModuleInfo, dotted: str) -> str | None:
+        qualified = self.project.resolve(module, dotted)
+        return qualified if self.project.is_model_class(qualified) else None
+
+    # ------------------------------------------------------------- questions
+    def parameter(self, module: ModuleInfo, function, name: str, position: int) -> OrmType | None:
+        """What the framework passes as parameter `name` of `function` (a FunctionFact)."""
+        qualified = f"{module.name}.{function.qualname}"
+        if qualified in self._receivers and name == "instance":
+            return OrmType("instance", self._receivers[qualified])
+        if function.class_qualname is None:
+            names = [param for param, _ in function.params]
+            if tuple(names[:3]) == ADMIN_FUNCTION_PARAMETERS and name == "queryset":
+                return OrmType("queryset", None)  # an admin action defined as a function
+            return None
+        cls = f"{module.name}.{function.class_qualname}"
+        role = self.role(cls)
+        if role is None:
+            return None
+        for signature in PARAMETERS:
+            if signature.role == role and signature.parameter == name \
+                    and signature.method in (function.name, "*"):
+                if signature.method == "*" and [p for p, _ in function.params][1:2] != ["request"]:
+                    continue
+                model = self.model_of(cls)
+                if model is None and role in ("serializer", "form"):
+                    return None  # a plain Serializer's instance may be anything
+                return OrmType(signature.gives, model)
+        return None
+
+    def self_attribute(self, cls: str, attribute: str) -> OrmType | None:
+        role = self.role(cls)
+        gives = SELF_ATTRIBUTES.get((role, attribute)) if role else None
+        return self._known(gives, cls)
+
+    def self_call(self, cls: str, method: str) -> OrmType | None:
+        role = self.role(cls)
+        gives = SELF_CALLS.get((role, method)) if role else None
+        return self._known(gives, cls, unknown_model_ok=True)
+
+    def super_call(self, cls: str, method: str) -> OrmType | None:
+        role = self.role(cls)
+        gives = SUPER_CALLS.get((role, method)) if role else None
+        return self._known(gives, cls)
+
+    def _known(self, gives: str | None, cls: str, unknown_model_ok: bool = False) -> OrmType | None:
+        if gives is None:
+            return None
+        model = self.model_of(cls)
+        if model is None and not unknown_model_ok:
+            return None
+        return OrmType(gives, model)
+
+    def role(self, cls: str) -> str | None:
+        project = self.project
+        if project.is_admin_class(cls):
+            return "admin"
+        if project.is_serializer_class(cls):
+            return "serializer"
+        if project.is_view_class(cls):
+            return "view"
+        if project.is_form_class(cls):
+            return "form"
+        return None
+
+    def model_of(self, cls: str, depth: int = 0) -> str | None:
+        """The model a class is about, searched up its project bases."""
+        if cls in self._model_cache:
+            return self._model_cache[cls]
+        self._model_cache[cls] = None  # a cycle is unknown
+        model = self._registered.get(cls) or None
+        found = self.project.class_fact(cls)
+        if model is None and found is not None and depth < 20:
+            module, fact = found
+            refs = fact.model_refs
+            for key in ("model", "queryset", "Meta.model"):
+                if key in refs and (model := self._model(module, refs[key])):
+                    break
+            else:
+                model = None
+                for key in ("serializer_class", "form_class"):
+                    if key in refs:
+                        model = self.model_of(self.project.resolve(module, refs[key]), depth + 1)
+                        if model:
+                            break
+            if model is None:
+                for base in self.project.qualified_bases(module, fact):
+                    if (model := self.model_of(base, depth + 1)):
+                        break
+        self._model_cache[cls] = model
+        return model
+
+
+_framework: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def framework_types(project: ProjectModel) -> FrameworkTypes:
+    """The project's framework signatures, resolved on first use and kept for the run."""
+    found = _framework.get(project)
+    if found is None:
+        found = _framework[project] = FrameworkTypes(project)
+    return found
