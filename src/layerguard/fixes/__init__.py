@@ -88,6 +88,11 @@ def prepare(context: FileContext, violation: Violation) -> tuple[Region, str] | 
     delivery = _delivery_import(context, analysed)
     if delivery is not None:
         return Refusal(f"the code uses `{delivery}` from the delivery layer: the service would import it (LG501)")
+    foreign = _other_apps_model(context, analysed)
+    if foreign is not None:
+        name, app = foreign
+        return Refusal(f"the code uses `{name}`, a model of the app `{app}`: the service would import it (LG402); "
+                       f"call {app}'s services instead")
     _name_the_verb(context, analysed)
     _annotate(context, analysed)
     return analysed, target
@@ -139,6 +144,26 @@ def _delivery_import(context: FileContext, region: Region) -> str | None:
             imported = context.project.modules_by_name.get(module_name)
             if imported is not None and delivery_modules.matches(imported.path):
                 return name
+    return None
+
+
+def _other_apps_model(context: FileContext, region: Region) -> tuple[str, str] | None:
+    """A name the moved code needs that is another app's model or models module: the
+    view's import of it is already one LG402, and a fix must not add a second one."""
+    from layerguard.checkers.app_boundaries import _models_of, allowed_apps
+    from layerguard.fixes.codemod import _import_parts
+
+    module = context.module
+    project = context.project
+    source = project.app_of(context.path)
+    allowed = allowed_apps(context.settings, "LG402")
+    package = module.name if module.is_package else module.name.rpartition(".")[0]
+    for name, binding in region.imports.items():
+        for module_name, obj, _ in _import_parts(binding, name, package):
+            target = f"{module_name}.{obj}" if obj else module_name
+            app, _ = _models_of(project, target)
+            if app is not None and source is not None and app != source.label and app not in allowed:
+                return name, app
     return None
 
 

@@ -297,4 +297,15 @@ NOT_FIXED = [
             total = Order.objects.filter(pk=pk, total=total).update(total=total + 1)
             return total
         """, "rebinds"),
+    NotFixed("""
+        from billing.models import Invoice
+        from shop.models import Order
+
+        def pay(request, pk):
+            Invoice.objects.create(order_id=pk)
+        """, "a model of the app `billing`", files={
+            "billing/__init__.py": "",
+            "billing/apps.py": "from django.apps import AppConfig\n\n\nclass BillingConfig(AppConfig):\n    name = \"billing\"\n",
+            "billing/models.py": "from django.db import models\n\n\nclass Invoice(models.Model):\n    order_id = models.IntegerField()\n",
+        }),
 ]
