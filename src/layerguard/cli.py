@@ -150,8 +150,8 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
     try:
         with TerminalProgress(delay=1.0) as progress:  # a cold run of a large project: show how far it is
             report = run_check(settings, paths, select_codes, ignore_codes, baseline=baseline, jobs=jobs,
-                               use_cache=not no_cache, progress=progress,
-                               show_untyped=show_untyped) if paths else _empty()
+                               use_cache=not no_cache, progress=progress, show_untyped=show_untyped,
+                               keep_project=fix) if paths else _empty()
     except SemgrepError as error:
         raise LayerguardError(str(error)) from None
     except Exception as error:  # never a traceback for the user; LAYERGUARD_DEBUG=1 shows it
@@ -217,7 +217,9 @@ def _fix(settings: Settings, report, unsafe: bool, dry_run: bool, jobs, no_cache
     from layerguard.engine import fix_plan
     from layerguard.fixes.writer import unified_diff, write_edits
 
-    plan, _, _ = fix_plan(settings, report.violations, unsafe, jobs, use_cache=not no_cache)
+    # The check's own project model and bytes: building them again doubled a cold --fix.
+    plan, _, _ = fix_plan(settings, report.violations, unsafe, jobs, use_cache=not no_cache,
+                          built=(report.project, report.sources) if report.project is not None else None)
     hidden = sum(1 for v in report.violations if v.fix == "unsafe") if not unsafe else 0
     for violation, reason in plan.not_applied:
         click.echo(f"layerguard: not fixed {violation.path}:{violation.line} {violation.code}: {reason}", err=True)
