@@ -136,3 +136,23 @@ async def test_a_config_change_is_picked_up(client: LanguageClient):
     client.text_document_did_save(types.DidSaveTextDocumentParams(
         text_document=types.TextDocumentIdentifier(uri=config.as_uri())))
     assert list(await _diagnostics(client, uri, codes())) == []
+
+
+@pytest.mark.asyncio
+async def test_the_fix_code_action_moves_the_write_into_services(client: LanguageClient):
+    uri = _open(client, client.root / "shop/views.py", VIEW)
+    diagnostics = await _diagnostics(client, uri, codes("LG101"))
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=diagnostics[0].range,
+        context=types.CodeActionContext(diagnostics=diagnostics)))
+    fix = next(a for a in actions if a.title.startswith("Fix LG101"))
+    assert "shop/services.py" in fix.title and fix.title.endswith("(unsafe)")
+    edits = {change.text_document.uri: change.edits[0].new_text
+             for change in fix.edit.document_changes if isinstance(change, types.TextDocumentEdit)}
+    services = (client.root / "shop/services.py").as_uri()
+    assert set(edits) == {uri, services}
+    assert "Order.objects.create()" in edits[services] and "Order.objects" not in edits[uri]
+    assert (client.root / "shop/views.py").read_text() != edits[uri]  # nothing written by the server
+    (client.root / "shop/services.py").write_text(edits[services])  # the client applies the edit
+    _change(client, uri, 2, edits[uri])
+    assert list(await _diagnostics(client, uri, codes())) == []

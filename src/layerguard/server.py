@@ -12,7 +12,8 @@
   the buffer is still at that version). Saving does the same. docs/editors.md has the
   measurements behind the choice.
 - Code actions: add a suppression comment (`# noqa: CODE`) for a diagnostic, and any
-  fix `check --fix` offers (the `_fix_actions` hook).
+  fix `check --fix --unsafe-fixes` offers, as one edit of the buffer and the service
+  module (`_fix_actions`).
 - Hover over a diagnostic code shows the rule's page, as `layerguard explain` prints it.
 - Saving or changing the config file (pyproject.toml, layerguard.toml, .layerguard.toml)
   re-reads it and re-checks the open buffers.
@@ -169,9 +170,42 @@ def suppression_edit(line_text: str, line: int, code: str) -> types.TextEdit | N
 
 
 def _fix_actions(server: LayerguardServer, uri: str, diagnostic: types.Diagnostic) -> list[types.CodeAction]:
-    """Hook for the fixes of `check --fix` (issue 14): when a rule offers a fix, return a
-    quick-fix CodeAction whose WorkspaceEdit is that fix's edit for this diagnostic."""
-    return []
+    """The fix `check --fix --unsafe-fixes` would make for this diagnostic, as one quick
+    fix whose WorkspaceEdit rewrites the buffer and the service module (created when
+    missing). Planned on request only: libcst runs when the user asks, not per keystroke.
+    Unsafe fixes are offered too, titled so: choosing a code action is the explicit
+    consent `--unsafe-fixes` stands for on the command line."""
+    from layerguard.fixes import plan_fixes
+
+    model = server.workspace_model
+    line = diagnostic.range.start.line + 1
+    violation = next((v for v in server.diagnosed.get(uri, [])
+                      if v.code == diagnostic.code and v.line == line and v.fix in ("safe", "unsafe")), None)
+    if model is None or violation is None:
+        return []
+    with server.lock:
+        plan = plan_fixes(model.project, model.settings, model.sources, [violation], unsafe=True)
+    if not plan.edits or violation not in plan.fixed:
+        return []
+    changes: list = []
+    for edit in plan.edits:
+        target = (model.settings.root / edit.path).as_uri()
+        if edit.before is None:
+            changes.append(types.CreateFile(uri=target, options=types.CreateFileOptions(ignore_if_exists=True)))
+        changes.append(types.TextDocumentEdit(
+            text_document=types.OptionalVersionedTextDocumentIdentifier(uri=target, version=None),
+            edits=[types.TextEdit(range=_whole(edit.before or ""), new_text=edit.after)]))
+    title = f"Fix {violation.code}: {violation.fix_note}" + (" (unsafe)" if violation.fix == "unsafe" else "")
+    return [types.CodeAction(title=title, kind=types.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+                             is_preferred=violation.fix == "safe",
+                             edit=types.WorkspaceEdit(document_changes=changes))]
+
+
+def _whole(text: str) -> types.Range:
+    """The range of a whole document, in LSP's UTF-16 columns."""
+    lines = text.split("\n")
+    last = len(lines[-1].encode("utf-16-le")) // 2
+    return types.Range(types.Position(0, 0), types.Position(len(lines) - 1, last))
 
 
 SERVER = LayerguardServer()
