@@ -24,6 +24,8 @@ from layerguard.fixes.regions import Refusal, Region, analyse, verb_from_names, 
 from layerguard.project import ProjectModel
 from layerguard.violation import Violation
 
+CRUD_METHODS = {"create": "create", "update": "update", "partial_update": "update", "destroy": "delete",
+                "delete": "delete"}
 FIX_KINDS = {"extract-to-service": extract_to_service, "extract-transaction": extract_transaction}
 SAFETIES = ("safe", "unsafe")
 
@@ -192,7 +194,10 @@ def _name_the_verb(context: FileContext, region: Region) -> None:
     model_words = set(snake(region.model.rpartition(".")[2]).split("_")) if region.model else set()
     classes, _ = context.project.enclosing(context.path, region.function.lineno)
     names = [region.function.name, *(c.name for c in reversed(classes))]
-    region.verb = verb_from_names(names, model_words) or region.verb or "update"
+    # `create` / `perform_update` say little as a word among others, but as the method
+    # itself they name the verb: `OrderSerializer.create` -> `order_create`.
+    crud = CRUD_METHODS.get(region.function.name.removeprefix("perform_"))
+    region.verb = verb_from_names(names, model_words) or crud or region.verb or "update"
 
 
 def _annotate(context: FileContext, region: Region) -> None:
