@@ -156,3 +156,14 @@ async def test_the_fix_code_action_moves_the_write_into_services(client: Languag
     (client.root / "shop/services.py").write_text(edits[services])  # the client applies the edit
     _change(client, uri, 2, edits[uri])
     assert list(await _diagnostics(client, uri, codes())) == []
+
+
+@pytest.mark.asyncio
+async def test_columns_are_utf16_as_the_protocol_counts_them(client: LanguageClient):
+    text = VIEW.replace("Order.objects.create()", 'é = "🎉"; Order.objects.create(note="日本🎉")')
+    uri = _open(client, client.root / "shop/views.py", text)
+    diagnostics = await _diagnostics(client, uri, codes("LG101"))
+    line = text.splitlines()[4]
+    start, end = diagnostics[0].range.start, diagnostics[0].range.end
+    units = len(line.encode("utf-16-le")) // 2  # é and 日本: one unit each; each 🎉 two
+    assert (start.character, end.character) == (line.index("Order") + 1, units)

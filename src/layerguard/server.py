@@ -122,8 +122,10 @@ class LayerguardServer(LanguageServer):
 
     def publish(self, uri: str, version: int | None, violations: list[Violation]) -> None:
         self.diagnosed[uri] = violations
+        path = self.relative(uri)
+        source = self.workspace_model.sources.get(path, b"") if self.workspace_model and path else b""
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=uri, version=version, diagnostics=[_diagnostic(v) for v in violations]))
+            uri=uri, version=version, diagnostics=[_diagnostic(v, source) for v in violations]))
 
     def schedule(self, uri: str, version: int | None) -> None:
         """Debounced check of a changed buffer (the last change within the delay wins)."""
@@ -147,13 +149,26 @@ class LayerguardServer(LanguageServer):
             self.check(uri, document.version, scan=True)
 
 
-def _diagnostic(violation: Violation) -> types.Diagnostic:
+def _diagnostic(violation: Violation, source: bytes = b"") -> types.Diagnostic:
     rule = RULES_BY_CODE.get(violation.code)
+    lines = source.split(b"\n")
+    start = _utf16_column(lines, violation.line, violation.column)
+    end = _utf16_column(lines, violation.end_line, violation.end_column)
     return types.Diagnostic(
-        range=types.Range(start=types.Position(violation.line - 1, max(violation.column - 1, 0)),
-                          end=types.Position(violation.end_line - 1, max(violation.end_column - 1, 0))),
+        range=types.Range(start=types.Position(violation.line - 1, start),
+                          end=types.Position(violation.end_line - 1, end)),
         message=violation.message, severity=types.DiagnosticSeverity.Warning, code=violation.code,
         source="layerguard", data={"name": rule.name if rule else violation.code})
+
+
+def _utf16_column(lines: list[bytes], line: int, column: int) -> int:
+    """A violation's 1-based column (in characters) as LSP's 0-based UTF-16 position (the
+    protocol's default encoding): `🎉` is one character but two UTF-16 units."""
+    offset = max(column - 1, 0)
+    if not 0 < line <= len(lines):
+        return offset
+    prefix = lines[line - 1].decode("utf-8", errors="replace")[:offset]
+    return len(prefix.encode("utf-16-le")) // 2
 
 
 def suppression_edit(line_text: str, line: int, code: str) -> types.TextEdit | None:

@@ -94,7 +94,7 @@ def prepare(context: FileContext, violation: Violation) -> tuple[Region, str] | 
     if foreign is not None:
         name, app = foreign
         return Refusal(f"the code uses `{name}`, a model of the app `{app}`: the service would import it (LG402); "
-                       f"call {app}'s services instead")
+                       f"call a service of `{app}` instead")
     _name_the_verb(context, analysed)
     _annotate(context, analysed)
     return analysed, target
