@@ -11,10 +11,8 @@ run works offline, never hangs on a closed network and writes nothing of the use
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import shutil
 import signal
 import stat
 import subprocess
@@ -25,6 +23,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
+
+from layerguard.semgrep_binary import SemgrepError, find_semgrep
 
 
 def _rules_dir() -> Path:
@@ -48,10 +48,6 @@ MAX_TARGET_BYTES = int(os.environ.get("LAYERGUARD_SEMGREP_MAX_BYTES", "2000000")
 # The newest Python grammar semgrep reads in full (measured on semgrep 1.185: PEP 695,
 # 701 and 758 parse; PEP 696 defaults, PEP 750 t-strings and 3.10's `case {**rest}` do not).
 SEMGREP_GRAMMAR = (3, 12)
-
-
-class SemgrepError(Exception):
-    """semgrep is missing, crashed, timed out or printed something we cannot read."""
 
 
 @dataclass(frozen=True)
@@ -81,23 +77,6 @@ def load_rules(rule_file: Path) -> list[SemgrepRule]:
         SemgrepRule(rule["id"], rule["metadata"]["layerguard-code"], rule["message"].strip(), rule_file)
         for rule in document["rules"]
     ]
-
-
-def find_semgrep() -> list[str]:
-    """The command that starts the OCaml CLI: semgrep-core as `osemgrep`, else the wrapper."""
-    override = os.environ.get("LAYERGUARD_SEMGREP")
-    if override:
-        return [override, "scan", "--experimental"]
-    spec = importlib.util.find_spec("semgrep")
-    if spec is not None and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            core = Path(location) / "bin" / "semgrep-core"
-            if core.is_file() and os.access(core, os.X_OK):
-                return [str(core), "scan", "--experimental"]
-    for candidate in (Path(sys.executable).parent / "semgrep", shutil.which("semgrep")):
-        if candidate and Path(candidate).is_file():
-            return [str(candidate), "scan", "--experimental"]
-    raise SemgrepError("semgrep is not installed; install layerguard with its dependencies (pip install layerguard)")
 
 
 def run_semgrep(rule_files: list[Path], targets: list[str], cwd: Path,
