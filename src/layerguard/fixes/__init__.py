@@ -232,6 +232,12 @@ def _model_annotation(context: FileContext, node) -> tuple[str, str] | None:
         return None
     if found is None or found.kind != "instance" or not found.model:
         return None
+    # Annotating with another app's model would import it into the service: a new LG402.
+    from layerguard.checkers.app_boundaries import allowed_apps
+
+    app, own = context.project.model_app(found.model), _app_label(context.project, context.path)
+    if app is not None and app != own and app not in allowed_apps(context.settings, "LG402"):
+        return None
     return found.model.rpartition(".")[2], found.model
 
 
