@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from layerguard import __version__
 from layerguard.checkers import ALL_RULES, RULES_BY_CODE, rule_catalog, rule_page  # noqa: F401 (rule_page: used by scripts)
@@ -178,6 +177,7 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
     if output_file is not None:
         output_file.write_text(text, encoding="utf-8")
     elif markup:
+        from rich.console import Console  # rich only where output is drawn
         Console(highlight=False, soft_wrap=True).print(text, end="")
     else:
         click.echo(text, nl=False)
@@ -316,6 +316,7 @@ def rules() -> None:
         table = Table("code", "name", "what it flags", "options", box=None)
         for rule in ALL_RULES:
             table.add_row(rule.code, rule.name, rule.summary(), _options(rule))
+        from rich.console import Console  # rich only where output is drawn
         Console().print(table)
         return
     for rule in ALL_RULES:
@@ -486,9 +487,11 @@ def _write_audit(result, html_file, markdown_file, output_format, output_file) -
         return
     if output_file is not None:
         with output_file.open("w", encoding="utf-8") as stream:
+            from rich.console import Console  # rich only where output is drawn
             render_text(result, Console(file=stream, highlight=False, no_color=True, width=140))
         return
     tty = sys.stdout.isatty()
+    from rich.console import Console  # rich only where output is drawn
     render_text(result, Console(highlight=False, force_terminal=tty, no_color=not tty or None,
                                 width=None if tty else 140))
 

@@ -22,7 +22,6 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import yaml
 
 from layerguard.semgrep_binary import SemgrepError, find_semgrep
 
@@ -71,6 +70,8 @@ class SemgrepRule:
 
 
 def load_rules(rule_file: Path) -> list[SemgrepRule]:
+    import yaml  # only when semgrep runs: a replayed or fully cached run never needs it
+
     with rule_file.open(encoding="utf-8") as handle:
         document = yaml.safe_load(handle)
     return [

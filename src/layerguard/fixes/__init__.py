@@ -19,8 +19,7 @@ from layerguard.checkers import RULES_BY_CODE
 from layerguard.checkers.base import FileContext
 from layerguard.config import Settings
 from layerguard.fixes import extract_to_service, extract_transaction
-from layerguard.fixes.codemod import Move, apply, service_name
-from layerguard.fixes.regions import Refusal, Region, analyse, verb_from_names, snake
+from layerguard.fixes.regions import Refusal, Region, analyse, import_parts, service_name, snake, verb_from_names
 from layerguard.project import ProjectModel
 from layerguard.violation import Violation
 
@@ -134,13 +133,12 @@ def _delivery_import(context: FileContext, region: Region) -> str | None:
     """A name the moved code needs whose import the service module may not have."""
     from layerguard.checkers.lg501_http_in_service import DELIVERY_MODULE_GLOBS, DELIVERY_PACKAGES
     from layerguard.discover import PathMatcher
-    from layerguard.fixes.codemod import _import_parts
 
     module = context.module
     package = module.name if module.is_package else module.name.rpartition(".")[0]
     delivery_modules = PathMatcher([*context.settings.view_modules, *DELIVERY_MODULE_GLOBS])
     for name, binding in region.imports.items():
-        for module_name, obj, _ in _import_parts(binding, name, package):
+        for module_name, obj, _ in import_parts(binding, name, package):
             if module_name.startswith(DELIVERY_PACKAGES):
                 return name
             imported = context.project.modules_by_name.get(module_name)
@@ -153,7 +151,6 @@ def _other_apps_model(context: FileContext, region: Region) -> tuple[str, str] |
     """A name the moved code needs that is another app's model or models module: the
     view's import of it is already one LG402, and a fix must not add a second one."""
     from layerguard.checkers.app_boundaries import _models_of, allowed_apps
-    from layerguard.fixes.codemod import _import_parts
 
     module = context.module
     project = context.project
@@ -161,7 +158,7 @@ def _other_apps_model(context: FileContext, region: Region) -> tuple[str, str] |
     allowed = allowed_apps(context.settings, "LG402")
     package = module.name if module.is_package else module.name.rpartition(".")[0]
     for name, binding in region.imports.items():
-        for module_name, obj, _ in _import_parts(binding, name, package):
+        for module_name, obj, _ in import_parts(binding, name, package):
             target = f"{module_name}.{obj}" if obj else module_name
             app, _ = _models_of(project, target)
             if app is not None and source is not None and app != source.label and app not in allowed:
@@ -246,6 +243,8 @@ def plan_fixes(project: ProjectModel, settings: Settings, sources: dict[str, byt
     """The edits that fix `violations` (root-relative paths) whose fix is allowed: safe
     ones always, unsafe ones with `unsafe`. The language server calls this for one
     file's violations; `check --fix` for all of them."""
+    from layerguard.fixes.codemod import Move, apply  # libcst: only when fixing, never on a plain check
+
     allowed = {"safe", "unsafe"} if unsafe else {"safe"}
     by_path: dict[str, list[Violation]] = {}
     for violation in violations:
@@ -315,7 +314,7 @@ def _app_label(project: ProjectModel, path: str) -> str | None:
     return app.label if app else None
 
 
-def _outermost(moves: list[Move]) -> list[Move]:
+def _outermost(moves: list) -> list:
     """Drop moves inside another move (an LG101 write inside a moved transaction)."""
     kept = []
     for move in sorted(moves, key=lambda m: (m.region.first_line, -m.region.last_line)):

@@ -17,7 +17,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from layerguard.fixes.regions import Region, module_bindings, snake
+from layerguard.fixes.regions import Region, import_parts, module_bindings
 
 
 @dataclass
@@ -82,7 +82,7 @@ def apply(source: str, tree: ast.Module, moves: list[Move], services: dict[str, 
             replacements[node] = None
         AddImportsVisitor.add_needed_import(source_context, move.service_module, move.name)
         for name, binding in region.imports.items():
-            for module_name, obj, asname in _import_parts(binding, name, move.source_package):
+            for module_name, obj, asname in import_parts(binding, name, move.source_package):
                 RemoveImportsVisitor.remove_unused_import(source_context, module_name, obj, asname)
         result.moves.append(move)
     if not replacements:
@@ -178,7 +178,7 @@ def _append_function(text: str | None, tree: cst.Module | None, function: cst.Fu
     tree = tree.with_changes(body=[*tree.body, function])
     context = CodemodContext()
     for name, binding in region.imports.items():
-        for module_name, obj, asname in _import_parts(binding, name, source_package):
+        for module_name, obj, asname in import_parts(binding, name, source_package):
             AddImportsVisitor.add_needed_import(context, module_name, obj, asname)
     for key, (_, needed) in region.annotations.items():
         if needed:
@@ -188,22 +188,6 @@ def _append_function(text: str | None, tree: cst.Module | None, function: cst.Fu
         AddImportsVisitor.add_needed_import(context, "django.db", "transaction")
     code = AddImportsVisitor(context).transform_module(tree).code
     return code if code.endswith("\n") else code + "\n"
-
-
-def _import_parts(binding: ast.stmt, name: str, package: str) -> list[tuple[str, str | None, str | None]]:
-    """The (module, object, asname) the import statement `binding` binds `name` with,
-    relative imports made absolute (the service module may sit elsewhere)."""
-    from layerguard.project import _absolute
-
-    parts = []
-    for alias in binding.names:
-        if (alias.asname or alias.name.split(".")[0]) != name:
-            continue
-        if isinstance(binding, ast.ImportFrom):
-            parts.append((_absolute(binding.module or "", binding.level or 0, package), alias.name, alias.asname))
-        else:
-            parts.append((alias.name, None, alias.asname))
-    return parts
 
 
 def _top_level_names(tree: cst.Module | None) -> set[str]:
@@ -228,8 +212,3 @@ def _unique(base: str, taken: set[str]) -> str:
     return name
 
 
-def service_name(region: Region, app: str | None = None) -> str:
-    """`<model>_<verb>` as the styleguide names services (`order_cancel`); raw SQL with no
-    model is named after the app."""
-    noun = snake(region.model.rpartition(".")[2]) if region.model else (app or "record")
-    return f"{noun}_{region.verb}"
