@@ -140,6 +140,9 @@ class OrmTyper:
             return self._type_of_attribute(node, env)
         if isinstance(node, ast.Call):
             return self._type_of_call(node, env)
+        if isinstance(node, ast.IfExp):  # `A if c else B`: what both branches agree on
+            body = self.type_of(node.body, env)
+            return body if body is not None and body == self.type_of(node.orelse, env) else None
         if isinstance(node, ast.Subscript):
             base = self.type_of(node.value, env)
             if base and base.kind in ("queryset", "manager", "related", "list"):
@@ -189,6 +192,8 @@ class OrmTyper:
                 return OrmType("class", cls.model if cls.model not in MODEL_BASES else None) if cls else None
             if cls:
                 return OrmType("instance", cls.model)
+            if "[" in origin.annotation and hasattr(self.solver, "annotation"):
+                return self.solver.annotation(origin.annotation, self.module)  # `qs: QuerySet[Profile]`
             # `request: AuthedRequest`: an instance of a project class (its attributes typed by the solver)
             qualified = self.project.resolve(self.module, origin.annotation)
             if self._is_bound(origin.annotation.split(".")[0]) and self.project.class_fact(qualified) is not None:

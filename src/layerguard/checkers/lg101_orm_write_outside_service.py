@@ -425,6 +425,21 @@ class OrmWriteOutsideService(Rule):
             def touch(sender, instance, **kwargs):
                 instance.delete()  # expect
             """, path="shop/handlers.py"),
+        # A parameter annotated with a generic (`QuerySet[Order]`, `list[Order]`), and a
+        # conditional expression whose two branches agree.
+        Example("""
+            from django.db.models import QuerySet
+            from shop.models import Order
+
+            def close_all(request, orders: QuerySet[Order], chosen: list[Order]):
+                orders.update(paid=True)  # expect
+                for order in chosen:
+                    order.save()  # expect
+
+            def pick(request, newest):
+                order = Order.objects.last() if newest else Order.objects.first()
+                order.delete()  # expect
+            """),
         # A copy of an instance is an instance (`copy.copy`, `copy.deepcopy`).
         Example("""
             import copy
@@ -623,6 +638,17 @@ class OrmWriteOutsideService(Rule):
             class Toolbar:
                 actions = [mark]
             """, path="shop/toolbar.py"),
+        # A branch that is not a model, a list of strings.
+        Example("""
+            from shop.models import Order
+
+            def pick(request, newest, data):
+                found = Order.objects.last() if newest else data
+                found.update(seen=True)
+
+            def untag(request, names: list[str]):
+                names.remove("x")
+            """),
         # A copy of a dict, a local annotated as a dict, a name that is a queryset on one
         # path and an instance on another: none is known to be a model write.
         Example("""

@@ -55,8 +55,10 @@ def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | N
                         consider(scope.lineno, origin)
                         continue
                 # Annotated or not: an unannotated one is typed by its call sites (typemodel/solver.py).
-                consider(scope.lineno, Origin("parameter", annotation=annotation_name(argument.annotation),
-                                              owner=owner, name=name))
+                # A generic annotation is kept whole (`QuerySet[Profile]`, `list[Order]`).
+                annotation = ast.unparse(argument.annotation) if _is_generic(argument.annotation) \
+                    else annotation_name(argument.annotation)
+                consider(scope.lineno, Origin("parameter", annotation=annotation, owner=owner, name=name))
     for rule, node, origin in _scope_bindings(context, scope).get(name, ()):
         if rule == "before-end":  # an assignment counts once its whole statement is over
             if node.end_lineno < call.lineno:
@@ -118,6 +120,13 @@ def _scope_bindings(context: FileContext, scope: ast.AST) -> dict[str, list[tupl
     if memo is not None:
         memo["scope_bindings"][id(scope)] = (scope, index)  # the scope kept alive: its id stays its own
     return index
+
+
+def _is_generic(annotation: ast.expr | None) -> bool:
+    """`QuerySet[Profile]`, `list[Order]`, `Optional[Order]`; not `type[Order]` (a class)."""
+    return isinstance(annotation, ast.Subscript) and (annotation_name(annotation.value) or "").rsplit(".", 1)[-1] \
+        in ("QuerySet", "Manager", "BaseManager", "RelatedManager", "list", "List", "Sequence", "Iterable", "set",
+            "Set", "tuple", "Tuple")
 
 
 def _annotation_origin(annotation: ast.expr | None) -> Origin:
