@@ -77,12 +77,16 @@ def test_each_point_is_what_an_audit_of_that_commit_finds(tmp_path):
     (repo / "billing" / "tasks.py").write_text(LEAKY_TASK.replace("purge", "purge_billing"))
     (repo / "shop" / "alias.py").symlink_to("services.py")
     git(repo, "rm", "-q", "billing/views.py")
+    (repo / ".gitattributes").write_text("billing/tasks.py export-ignore\n")  # `git archive` would leave it out
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "tasks move to billing, its views go")
     history = run_cli("audit", ".", "--format", "json", "--history", "5", cwd=repo).json["audit"]["history"]
-    assert [p["subject"] for p in history][2:] == ["fix: the view no longer saves", "docs only",
+    # HEAD alone: its tree read afresh, not moved to from the commit before.
+    history.append(run_cli("audit", ".", "--format", "json", "--history", "1", cwd=repo).json["audit"]["history"][0])
+    assert [p["subject"] for p in history][2:5] == ["fix: the view no longer saves", "docs only",
                                                     "tasks move to billing, its views go"]
     commits = git(repo, "rev-list", "--first-parent", "HEAD").split()[::-1]
+    commits.append(commits[-1])
     checkout = tmp_path / "checkout"
     git(tmp_path, "clone", "-q", str(repo), str(checkout))
     for commit, point in zip(commits, history):

@@ -2,10 +2,11 @@
 past commits of the current branch.
 
 The sampled commits are read from git objects into one temporary directory, oldest
-first: the oldest commit's tree with `git archive` (streamed into Python's tarfile),
-then each next commit by applying `git diff-tree` between the two, the changed blobs
-read through one `git cat-file --batch` process. Nothing is checked out, and the user's
-working tree, index, stash and HEAD are never touched.
+first: the oldest commit's files as `git ls-tree` lists them, then each next commit by
+applying `git diff-tree` between the two; every blob comes through one `git cat-file
+--batch` process. Nothing is checked out, and the user's working tree, index, stash and
+HEAD are never touched. (Not `git archive`: it leaves out `export-ignore` files, which
+a checkout, and so the code at that commit, has.)
 
 Every commit is checked with today's settings (so the trend measures the code, not
 changes of the config) through the audit's own cache object: what the audit of the
@@ -22,7 +23,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tarfile
 import tempfile
 from collections import Counter
 from dataclasses import replace
@@ -152,15 +152,17 @@ class _ScratchTree:
     def move_to(self, commit: str) -> bool:
         """Make the tree the commit's; whether anything the check sees changed."""
         if self.commit is None:
-            self.tree.mkdir()
-            _extract(self.top, commit, self.prefix, self.tree)
-            self.project_root.mkdir(parents=True, exist_ok=True)
+            self.project_root.mkdir(parents=True)
+            arguments = ["ls-tree", "-r", "-z", commit]
+            for entry in git(self.top, *arguments, *(["--", self.prefix] if self.prefix else [])).split("\0"):
+                if entry:
+                    description, path = entry.split("\t", 1)
+                    mode, _, blob = description.split(" ")
+                    self._apply(path, mode, blob, "A")
             self.commit = commit
             return True
         arguments = ["diff-tree", "-r", "-z", "--no-renames", "--raw", self.commit, commit]
-        if self.prefix:
-            arguments += ["--", self.prefix]
-        changes = git(self.top, *arguments).split("\0")
+        changes = git(self.top, *arguments, *(["--", self.prefix] if self.prefix else [])).split("\0")
         visible = False
         for start in range(0, len(changes) - 1, 2):
             old_mode, new_mode, _, new_blob, status = changes[start].lstrip(":").split(" ")
@@ -176,23 +178,25 @@ class _ScratchTree:
         return name.endswith(".py") or name in VISIBLE_NAMES or bool({old_mode, new_mode} & {SYMLINK, GITLINK})
 
     def _apply(self, path: str, mode: str, blob: str, status: str) -> None:
+        """One entry of the commit's tree written as a checkout would (status "D": removed)."""
         target = self.tree / path
-        if os.path.lexists(target) and not target.is_dir() or target.is_symlink():
+        if target.is_symlink() or target.is_file():
             target.unlink()
+        elif target.is_dir():  # a submodule's directory, or a directory a file replaces
+            shutil.rmtree(target)
         if status == "D":
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        if mode == GITLINK:  # a submodule: git archive gives an empty directory
-            target.mkdir(exist_ok=True)
+        if mode == GITLINK:  # a submodule: its directory, empty (its files are not this repository's)
+            target.mkdir()
             return
         content = self._blob(blob)
         if mode == SYMLINK:
             link = content.decode("utf-8", "surrogateescape")
-            # As tarfile's "data" filter: a link that leaves the tree is left out.
-            if os.path.isabs(link) or not os.path.realpath(target.parent / link).startswith(
-                    os.path.realpath(self.tree) + os.sep):
-                return
-            target.symlink_to(link)
+            # As tarfile's "data" filter does: a link that leaves the tree is left out.
+            inside = os.path.realpath(self.tree) + os.sep
+            if not os.path.isabs(link) and os.path.realpath(target.parent / link).startswith(inside):
+                target.symlink_to(link)
             return
         target.write_bytes(content)
 
@@ -209,27 +213,3 @@ class _ScratchTree:
         content = self.blobs.stdout.read(size)
         self.blobs.stdout.read(1)  # the newline after the content
         return content
-
-
-def _extract(top: Path, commit: str, prefix: str, destination: Path) -> None:
-    """`git archive` of the commit's tree (the project's directory only), streamed into
-    `destination`. Members tarfile's "data" filter refuses (a link out of the tree, a
-    device) are left out, as a checkout would not give them to us either."""
-    command = ["git", "archive", "--format=tar", commit]
-    if prefix:
-        command += ["--", prefix]
-    process = subprocess.Popen(command, cwd=top, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               stdin=subprocess.DEVNULL)
-    try:
-        with tarfile.open(fileobj=process.stdout, mode="r|") as archive:
-            for member in archive:
-                try:
-                    archive.extract(member, destination, filter="data")
-                except (tarfile.FilterError, OSError):
-                    continue
-    finally:
-        process.stdout.close()
-        error = process.stderr.read().decode("utf-8", "replace").strip()
-        process.stderr.close()
-        if process.wait() != 0:
-            raise GitError(error.splitlines()[-1] if error else f"git archive {commit} failed")
