@@ -57,7 +57,7 @@ def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | N
                 # Annotated or not: an unannotated one is typed by its call sites (typemodel/solver.py).
                 consider(scope.lineno, Origin("parameter", annotation=annotation_name(argument.annotation),
                                               owner=owner, name=name))
-    for node in walk_own_scope(scope):
+    for node in _bindings_of(context, scope).get(name, ()):
         if isinstance(node, ast.Assign) and node.end_lineno < call.lineno:
             for target in node.targets:
                 if isinstance(target, ast.Name) and target.id == name:
@@ -89,6 +89,47 @@ def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | N
                 and node.lineno <= call.lineno:
             consider(node.lineno, Origin("assign", node.value))
     return best[1] if best else None
+
+
+def _bindings_of(context: FileContext, scope: ast.AST) -> dict[str, list[ast.AST]]:
+    """The nodes of `scope` that may bind each name (assignments, `for`, `with`,
+    comprehensions, `:=`), in `walk_own_scope` order: one walk per scope and file, so
+    following a name costs its own bindings, not the whole function (a 3,000-line view
+    module asked thousands of times was quadratic)."""
+    memo = getattr(context, "memo", None)
+    key = ("bindings", id(scope))
+    if memo is not None and key in memo:
+        return memo[key]
+    index: dict[str, list[ast.AST]] = {}
+
+    def add(name_node: ast.AST, node: ast.AST) -> None:
+        if isinstance(name_node, ast.Name):
+            names = index.setdefault(name_node.id, [])
+            if not names or names[-1] is not node:
+                names.append(node)
+
+    for node in walk_own_scope(scope):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                add(target, node)
+                if isinstance(target, ast.Tuple):
+                    for element in target.elts:
+                        add(element, node)
+        elif isinstance(node, ast.AnnAssign):
+            add(node.target, node)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            add(node.target, node)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                add(item.optional_vars, node)
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            for generator in node.generators:
+                add(generator.target, node)
+        elif isinstance(node, ast.NamedExpr):
+            add(node.target, node)
+    if memo is not None:
+        memo[key] = index
+    return index
 
 
 def _annotation_origin(annotation: ast.expr | None) -> Origin:

@@ -150,7 +150,16 @@ def _walk_body(scope: ast.AST) -> Iterator[ast.AST]:
 
 
 def chain_at(context: Any, node: ast.expr, depth: int = 0) -> Chain | None:
-    """The queryset chain that ends at `node`, or None when `node` is not one."""
+    """The queryset chain that ends at `node`, or None when `node` is not one (found once
+    per node and file: the rules ask for every call of every chain, and each chain
+    follows its start back through the chains bound to it)."""
+    memo = context.memo.setdefault("chain_at", {})
+    if id(node) not in memo:
+        memo[id(node)] = _chain_at(context, node, depth)
+    return memo[id(node)]
+
+
+def _chain_at(context: Any, node: ast.expr, depth: int) -> Chain | None:
     links: list[tuple[str, ast.AST]] = []
     current: ast.AST = node
     while True:
