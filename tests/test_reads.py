@@ -69,3 +69,21 @@ def test_a_long_view_with_many_chains_in_loops_is_checked_within_the_file_time_l
     assert result.found("LG205") == [("LG205", "shop/api/reports.py", line) for line in per_item]
     # The rebound query once, where it starts; each five-call chain in a loop once.
     assert result.found("LG204") == [("LG204", "shop/api/reports.py", line) for line in [9, *per_item]]
+
+
+def test_reductions_from_real_projects_report_each_query_once(tmp_path):
+    project = copy_fixture("read_reductions", tmp_path)
+    result = _check(project, "LG204", "LG205", "LG304")
+    assert result.found() == [
+        ("LG304", "shop/serializers.py", 13),  # Meta.model from the project base serializer
+        ("LG204", "shop/views.py", 14),  # three named subqueries of one untyped queryset
+        ("LG205", "shop/views.py", 35),  # item.product without select_related
+        ("LG204", "shop/views.py", 44),  # a named subquery folded into the query reading it
+        ("LG204", "shop/views.py", 49),  # loader paths over two statements
+    ]
+    by_line = {v["line"]: v["message"] for v in result.json["violations"]}
+    assert by_line[14].count("OuterRef") == 1 and "annotate" in by_line[14]
+    assert by_line[35].startswith("`item.product` loads a `Product` on every iteration")
+    assert 'select_related("product")' in by_line[35]
+    assert by_line[49].count("select/prefetch_related paths") == 1 and "(5 select/prefetch_related paths)" in by_line[49]
+    assert "Subquery" in by_line[44] and by_line[44].startswith("`Order.objects.filter(...).annotate(...)`")
