@@ -194,6 +194,18 @@ class QueryInLoopInView(Rule):
                         results[kind] = list(Order.objects.filter(paid=True).values("pk"))
                 return orders, results
             """),
+        # A different model each iteration: no single query could replace them.
+        Example("""
+            from django.apps import apps
+
+            def missing_prerequisites(request):
+                missing = []
+                for label in request.GET.getlist("model"):
+                    model = apps.get_model(label)
+                    if not model.objects.exists():
+                        missing.append(label)
+                return missing
+            """),
         # A query after which the loop is left runs once: a search over lookups.
         Example("""
             from django.shortcuts import get_object_or_404
@@ -250,6 +262,8 @@ def queries_in_loops(context: FileContext, scope: ast.AST, code: str, layer: str
                 continue  # the same query each time (a dispatch over kinds): not the N+1 shape
             if chain is not None and _served_by_prefetch(chain, prefetched):
                 continue
+            if chain is not None and _model_varies(chain, varying):
+                continue  # `model.objects.exists()` per model: no one query spans the tables
             if leaves_loop_after(context, scope, loop, where):
                 continue  # runs once, then the loop is left: a search, not the N+1 shape
             reported.add(id(start))
@@ -357,6 +371,14 @@ def _prefetched_by_loop_variable(context: FileContext, targets) -> dict[str, set
                 relations = None if relations is None or found[target.id] is None else relations | found[target.id]
             found[target.id] = relations
     return found
+
+
+def _model_varies(chain, varying: set[str]) -> bool:
+    """The query's model is the loop's own variable (`for model in models:
+    model.objects.exists()`): a different table each time."""
+    start = chain.first.start
+    return isinstance(start, ast.Attribute) and isinstance(start.value, ast.Name) and start.value.id in varying \
+        and chain.first.kind == "manager"
 
 
 def _served_by_prefetch(chain, prefetched: dict[str, set[str] | None]) -> bool:
