@@ -80,6 +80,7 @@ def test_reductions_from_real_projects_report_each_query_once(tmp_path):
         ("LG205", "shop/views.py", 35),  # item.product without select_related
         ("LG204", "shop/views.py", 44),  # a named subquery folded into the query reading it
         ("LG204", "shop/views.py", 49),  # loader paths over two statements
+        ("LG204", "shop/views.py", 63),  # Subquery(...) expressions bound to names, read by it
     ]
     by_line = {v["line"]: v["message"] for v in result.json["violations"]}
     assert by_line[14].count("OuterRef") == 1 and "annotate" in by_line[14]

@@ -122,7 +122,8 @@ class ComplexQueryInView(Rule):
 
             def order_report(request):
                 newest = Item.objects.filter(order=OuterRef("pk")).order_by("-id").values("sku")[:1]
-                return Order.objects.filter(paid=True).annotate(newest_sku=Subquery(newest))  # expect
+                counted = Subquery(Item.objects.filter(order=OuterRef("pk")).values("order").annotate(n=Count("pk")))
+                return Order.objects.filter(paid=True).annotate(newest_sku=Subquery(newest), n=counted)  # expect
 
             def annotate_orders(request, queryset, tree):
                 counts = Item.objects.filter(order=OuterRef("pk")).values("order").annotate(n=Count("pk"))  # expect

@@ -242,7 +242,7 @@ def subquery_owner(context: Any, scope: ast.AST, chain: Chain) -> Any:
     subqueries are one query too. None when the value is a query of its own."""
     if chain.evaluates or chain.writes:
         return None
-    assignment = _assignments(context, scope).get(id(chain.node))
+    assignment = _assignments(context, scope).get(id(_expression_around(context, scope, chain.node)))
     if assignment is None:  # `queryset.annotate(n=Subquery(sub.values("n")))`
         return _argument_of(context, scope, chain.node)
     name = assignment.targets[0].id
@@ -262,6 +262,24 @@ def subquery_owner(context: Any, scope: ast.AST, chain: Chain) -> Any:
             return None  # read as a value of its own (returned, iterated, its own chain)
         owner = owner or found
     return owner
+
+
+def _expression_around(context: Any, scope: ast.AST, node: ast.AST) -> ast.AST:
+    """`node`, or the Django expression wrapping it (`Subquery(<node>)`,
+    `Coalesce(Subquery(<node>), 0)`): what a name holding a subquery is bound to."""
+    parents = _parents(context, scope)
+    current = node
+    while True:
+        parent = parents.get(id(current))
+        if isinstance(parent, ast.keyword):
+            parent = parents.get(id(parent))
+        if not (isinstance(parent, ast.Call) and current is not parent.func):
+            return current
+        dotted = dotted_name(parent.func)
+        qualified = context.project.resolve_bound(context.module, dotted) if dotted else None
+        if not (qualified and qualified.startswith("django.db.models.")):
+            return current
+        current = parent
 
 
 def _other_branch(parents: dict[int, ast.AST], assignment: ast.Assign, value: Any) -> bool:
