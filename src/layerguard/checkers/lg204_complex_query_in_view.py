@@ -18,7 +18,8 @@ class ComplexQueryInView(Rule):
     `Exists`, `Window` or `RawSQL`, or more than `max-related-paths` (default 3)
     `select_related` / `prefetch_related` paths. One finding per query, where the query
     starts, even when it is built over several statements (`qs = Order.objects.filter(...)`
-    then `qs = qs.annotate(...)`).
+    then `qs = qs.annotate(...)`) or reads subqueries bound to names (`newest =
+    Item.objects.filter(order=OuterRef("pk"))...`, then `.annotate(n=Subquery(newest))`).
 
     ## Why is this bad?
     Reads belong in selectors as writes belong in services (HackSoft Django Styleguide,

@@ -24,7 +24,9 @@ class QueryInSerializer(Rule):
     """## What it does
     Flags a DRF serializer whose per-object method runs a query: a `get_<field>` of a
     `SerializerMethodField` (declared in the class, or any `get_<name>(self, obj)` that
-    is not one of DRF's own methods) or `to_representation`. A query is what LG205 calls
+    is not one of DRF's own methods) or `to_representation`; the object is an instance of
+    the serializer's `Meta.model`, declared in the class or a project base serializer. A
+    query is what LG205 calls
     one (`.get()`, `.count()`, `.exists()`, iterating a queryset, `get_object_or_404`), or
     a queryset built from a manager and handed on (`ItemSerializer(Item.objects.filter(
     order=obj), many=True)`). Any serializer method that builds a complex query (as
