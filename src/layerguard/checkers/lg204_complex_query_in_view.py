@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from layerguard.checkers.base import Example, FileContext, Rule
-from layerguard.typemodel.queries import Chain, chains_in, complexity, subquery_owner
+from layerguard.typemodel.queries import OWN_QUERY, Chain, chains_in, complexity, owner_key, subquery_owner
 from layerguard.violation import Violation
 
 DEFAULT_MAX_CHAIN = 4
@@ -227,20 +227,22 @@ def complex_queries(context: FileContext, scope, code: str, layer: str, hint: st
         first = chain.first
         query = queries.setdefault(id(first.node), _Query(first))
         owner = subquery_owner(context, scope, chain)
-        if owner is not None:
-            owners.setdefault(id(first.node), owner)
+        if owner is not None:  # every chain of the query must agree on one outer query
+            known = owners.setdefault(id(first.node), owner)
+            if known is not OWN_QUERY and (owner is OWN_QUERY or owner_key(known) != owner_key(owner)):
+                owners[id(first.node)] = OWN_QUERY
         found = complexity(context, chain, max_chain, max_related)
         query.add(found.features, found.length if found.too_long else 0)
     # Fold each subquery into the query that reads it (an outer query layerguard cannot
     # type is keyed by the name it is built on; its first subquery stands for it).
     merged: dict[object, _Query] = {}
-    for key, query in queries.items():
+    for key, query in list(queries.items()):  # owners not seen as chains are added
         if not query.reasons and not query.longest:
             continue
         target = key
         for _ in range(10):
             owner = owners.get(target) if isinstance(target, int) else None
-            if owner is None:
+            if owner is None or owner is OWN_QUERY:
                 break
             target = id(owner.node) if isinstance(owner, Chain) else owner
             if isinstance(owner, Chain):

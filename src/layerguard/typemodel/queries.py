@@ -233,13 +233,17 @@ def complexity(context: Any, chain: Chain, max_chain: int, max_related: int) -> 
     return Complexity(reasons, length, length > max_chain)
 
 
+OWN_QUERY = "own query"  # subquery_owner's answer for a value read as a query of its own
+
+
 def subquery_owner(context: Any, scope: ast.AST, chain: Chain) -> Any:
     """The query `chain`'s value is a subquery of, when that value is bound to a name read
     only inside another query's call arguments (`sub = Item.objects.filter(order=OuterRef(
     "pk"))`, then `Order.objects.annotate(n=Subquery(sub))`): the outer query's first
     chain, or, when the outer query is not one layerguard can type
     (`queryset.annotate(...)` on a parameter), a key for the name it is built on, so its
-    subqueries are one query too. None when the value is a query of its own."""
+    subqueries are one query too. `OWN_QUERY` when the value is read as a query of its
+    own (or by several queries); None when nothing reads it but its own continuation."""
     if chain.evaluates or chain.writes:
         return None
     assignment = _assignments(context, scope).get(id(_expression_around(context, scope, chain.node)))
@@ -259,9 +263,16 @@ def subquery_owner(context: Any, scope: ast.AST, chain: Chain) -> Any:
             continue
         found = _argument_of(context, scope, use)
         if found is None:
-            return None  # read as a value of its own (returned, iterated, its own chain)
-        owner = owner or found
+            return OWN_QUERY  # read as a value of its own (returned, iterated, handed on)
+        if owner is not None and owner_key(owner) != owner_key(found):
+            return OWN_QUERY  # a subquery shared by several queries: a query of its own
+        owner = found
     return owner
+
+
+def owner_key(owner: Any) -> Any:
+    """What identifies the query `subquery_owner` answered (its first chain's node)."""
+    return id(owner.node) if isinstance(owner, Chain) else owner
 
 
 def _expression_around(context: Any, scope: ast.AST, node: ast.AST) -> ast.AST:
