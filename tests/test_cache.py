@@ -137,20 +137,41 @@ def _failing_semgrep(tmp_path):
     return broken, started
 
 
+def _swap_in_failing_semgrep(working: Path, tmp_path: Path) -> Path:
+    """Replace the semgrep at `working` by a failing one of the same size and mtime: the
+    identity layerguard keys its cache with (path, size, mtime) stays, so a warm run is
+    still warm, but a run that starts semgrep fails. Returns the mark it leaves."""
+    broken, started = _failing_semgrep(tmp_path)
+    before = os.stat(working)
+    text = broken.read_text()
+    assert len(text) < before.st_size
+    working.write_text(text + "#" * (before.st_size - len(text) - 1) + "\n")
+    os.utime(working, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(working).st_size == before.st_size
+    return started
+
+
 def test_a_warm_run_reads_the_cache_and_neither_parses_nor_starts_semgrep(scaffold, tmp_path):
     """Not only the same answer: the warm run must come from the cache. Its semgrep is
     one that fails loudly (exit 2 if started at all), and no checked file is parsed."""
+    from layerguard.semgrep import find_semgrep
+
     write_tree(scaffold, MARKED)
-    broken, started = _failing_semgrep(tmp_path)
-    cold, cold_parses = _counting_check(scaffold, tmp_path, ".")
+    real = find_semgrep()[0]
+    start = f"exec -a osemgrep {real}" if Path(real).name == "semgrep-core" else f"exec {real}"
+    semgrep = tmp_path / "semgrep"
+    semgrep.write_text(f'#!/bin/bash\n{start} "$@"\n' + "#" * 200 + "\n")
+    semgrep.chmod(0o755)
+    cold, cold_parses = _counting_check(scaffold, tmp_path, ".", LAYERGUARD_SEMGREP=str(semgrep))
     assert cold.returncode == 1, cold.stderr
     assert '"LG101"' in cold.stdout and cold_parses >= 2  # the counter does see parses
-    warm, warm_parses = _counting_check(scaffold, tmp_path, ".", LAYERGUARD_SEMGREP=str(broken))
+    started = _swap_in_failing_semgrep(semgrep, tmp_path)
+    warm, warm_parses = _counting_check(scaffold, tmp_path, ".", LAYERGUARD_SEMGREP=str(semgrep))
     assert (warm.returncode, warm.stdout, warm.stderr) == (1, cold.stdout, "")
     assert not started.exists() and warm_parses == 0
     # The same broken semgrep with the cache off is started, and fails the run: the
     # warm run above passed because of the cache, not because semgrep was not needed.
-    uncached, _ = _counting_check(scaffold, tmp_path, "--no-cache", ".", LAYERGUARD_SEMGREP=str(broken))
+    uncached, _ = _counting_check(scaffold, tmp_path, "--no-cache", ".", LAYERGUARD_SEMGREP=str(semgrep))
     assert uncached.returncode == 2 and started.exists()
 
 

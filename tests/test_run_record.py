@@ -160,3 +160,20 @@ def test_output_file_is_replayed(warm):
 ])
 def test_which_command_lines_are_replayed(argv, expected):
     assert eligible(argv) is expected
+
+
+def test_semgrep_upgraded(scaffold, tmp_path):
+    """A different semgrep binary at the same path (an upgrade) never replays the output
+    an older one produced: its identity is part of the record's key."""
+    from layerguard.semgrep import find_semgrep
+
+    real = find_semgrep()[0]
+    start = f"exec -a osemgrep {real}" if Path(real).name == "semgrep-core" else f"exec {real}"
+    binary = tmp_path / "semgrep"
+    binary.write_text(f'#!/bin/bash\n{start} "$@"\n')
+    binary.chmod(0o755)
+    write_tree(scaffold, {"shop/views.py": VIEW, "pyproject.toml": CONFIG})
+    cache, env = tmp_path / "cache", {"LAYERGUARD_SEMGREP": str(binary)}
+    assert not _replayed(_run(scaffold, cache, env=env)) and _replayed(_run(scaffold, cache, env=env))
+    binary.write_text(f'#!/bin/bash\n# semgrep 2.0\n{start} "$@"\n')
+    assert not _replayed(_run(scaffold, cache, env=env))

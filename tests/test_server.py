@@ -136,3 +136,34 @@ async def test_a_config_change_is_picked_up(client: LanguageClient):
     client.text_document_did_save(types.DidSaveTextDocumentParams(
         text_document=types.TextDocumentIdentifier(uri=config.as_uri())))
     assert list(await _diagnostics(client, uri, codes())) == []
+
+
+@pytest.mark.asyncio
+async def test_the_fix_code_action_moves_the_write_into_services(client: LanguageClient):
+    uri = _open(client, client.root / "shop/views.py", VIEW)
+    diagnostics = await _diagnostics(client, uri, codes("LG101"))
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=diagnostics[0].range,
+        context=types.CodeActionContext(diagnostics=diagnostics)))
+    fix = next(a for a in actions if a.title.startswith("Fix LG101"))
+    assert "shop/services.py" in fix.title and fix.title.endswith("(unsafe)")
+    edits = {change.text_document.uri: change.edits[0].new_text
+             for change in fix.edit.document_changes if isinstance(change, types.TextDocumentEdit)}
+    services = (client.root / "shop/services.py").as_uri()
+    assert set(edits) == {uri, services}
+    assert "Order.objects.create()" in edits[services] and "Order.objects" not in edits[uri]
+    assert (client.root / "shop/views.py").read_text() != edits[uri]  # nothing written by the server
+    (client.root / "shop/services.py").write_text(edits[services])  # the client applies the edit
+    _change(client, uri, 2, edits[uri])
+    assert list(await _diagnostics(client, uri, codes())) == []
+
+
+@pytest.mark.asyncio
+async def test_columns_are_utf16_as_the_protocol_counts_them(client: LanguageClient):
+    text = VIEW.replace("Order.objects.create()", 'é = "🎉"; Order.objects.create(note="日本🎉")')
+    uri = _open(client, client.root / "shop/views.py", text)
+    diagnostics = await _diagnostics(client, uri, codes("LG101"))
+    line = text.splitlines()[4]
+    start, end = diagnostics[0].range.start, diagnostics[0].range.end
+    units = len(line.encode("utf-16-le")) // 2  # é and 日本: one unit each; each 🎉 two
+    assert (start.character, end.character) == (line.index("Order") + 1, units)

@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from layerguard import __version__
 from layerguard.checkers import ALL_RULES, RULES_BY_CODE, rule_catalog, rule_page  # noqa: F401 (rule_page: used by scripts)
@@ -150,8 +149,8 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
     try:
         with TerminalProgress(delay=1.0) as progress:  # a cold run of a large project: show how far it is
             report = run_check(settings, paths, select_codes, ignore_codes, baseline=baseline, jobs=jobs,
-                               use_cache=not no_cache, progress=progress,
-                               show_untyped=show_untyped) if paths else _empty()
+                               use_cache=not no_cache, progress=progress, show_untyped=show_untyped,
+                               keep_project=fix) if paths else _empty()
     except SemgrepError as error:
         raise LayerguardError(str(error)) from None
     except Exception as error:  # never a traceback for the user; LAYERGUARD_DEBUG=1 shows it
@@ -178,6 +177,7 @@ def check(paths, select, ignore, output_format, output_file, config_file, baseli
     if output_file is not None:
         output_file.write_text(text, encoding="utf-8")
     elif markup:
+        from rich.console import Console  # rich only where output is drawn
         Console(highlight=False, soft_wrap=True).print(text, end="")
     else:
         click.echo(text, nl=False)
@@ -217,7 +217,9 @@ def _fix(settings: Settings, report, unsafe: bool, dry_run: bool, jobs, no_cache
     from layerguard.engine import fix_plan
     from layerguard.fixes.writer import unified_diff, write_edits
 
-    plan, _, _ = fix_plan(settings, report.violations, unsafe, jobs, use_cache=not no_cache)
+    # The check's own project model and bytes: building them again doubled a cold --fix.
+    plan, _, _ = fix_plan(settings, report.violations, unsafe, jobs, use_cache=not no_cache,
+                          built=(report.project, report.sources) if report.project is not None else None)
     hidden = sum(1 for v in report.violations if v.fix == "unsafe") if not unsafe else 0
     for violation, reason in plan.not_applied:
         click.echo(f"layerguard: not fixed {violation.path}:{violation.line} {violation.code}: {reason}", err=True)
@@ -314,6 +316,7 @@ def rules() -> None:
         table = Table("code", "name", "what it flags", "options", box=None)
         for rule in ALL_RULES:
             table.add_row(rule.code, rule.name, rule.summary(), _options(rule))
+        from rich.console import Console  # rich only where output is drawn
         Console().print(table)
         return
     for rule in ALL_RULES:
@@ -484,9 +487,11 @@ def _write_audit(result, html_file, markdown_file, output_format, output_file) -
         return
     if output_file is not None:
         with output_file.open("w", encoding="utf-8") as stream:
+            from rich.console import Console  # rich only where output is drawn
             render_text(result, Console(file=stream, highlight=False, no_color=True, width=140))
         return
     tty = sys.stdout.isatty()
+    from rich.console import Console  # rich only where output is drawn
     render_text(result, Console(highlight=False, force_terminal=tty, no_color=not tty or None,
                                 width=None if tty else 140))
 

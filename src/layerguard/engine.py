@@ -421,12 +421,13 @@ def _display_prefix(root: Path):
 
 
 def fix_plan(settings: Settings, violations: list[Violation], unsafe: bool, jobs: int | None = None,
-             use_cache: bool = True):
-    """The edits that fix a report's violations (paths as displayed). The project model
-    is rebuilt from cached facts; libcst runs only on the files being fixed."""
+             use_cache: bool = True, built: tuple[ProjectModel, dict[str, bytes]] | None = None):
+    """The edits that fix a report's violations (paths as displayed), with the project
+    model and bytes the check `built` (else rebuilt from cached facts); libcst runs only
+    on the files being fixed."""
     from layerguard.fixes import plan_fixes
 
-    project, sources = build_project(settings, Cache(settings.root, enabled=use_cache), jobs)
+    project, sources = built or build_project(settings, Cache(settings.root, enabled=use_cache), jobs)
     relative = [replace(v, path=_root_relative(settings.root, v.path)) for v in violations]
     return plan_fixes(project, settings, sources, relative, unsafe), sources, relative
 

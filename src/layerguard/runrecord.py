@@ -70,9 +70,23 @@ def cache_directory() -> str:
 _CODE_VERSION: str | None = None
 
 
+def _semgrep_stamp() -> tuple | None:
+    """The semgrep binary's identity: an upgraded semgrep may match differently, so its
+    cached matches and the run records made with it must not be reused."""
+    from layerguard.semgrep_binary import SemgrepError, find_semgrep
+
+    try:
+        binary = find_semgrep()[0]
+        status = os.stat(binary)
+    except (SemgrepError, OSError):
+        return None
+    return binary, status.st_size, status.st_mtime_ns
+
+
 def code_version() -> str:
-    """layerguard's version plus its own files' and rules' sizes and times: an editable
-    install whose code changed must not reuse verdicts its older code computed."""
+    """layerguard's version plus its own files' and rules' sizes and times (an editable
+    install whose code changed must not reuse verdicts its older code computed) and the
+    semgrep binary's."""
     global _CODE_VERSION
     if _CODE_VERSION is None:
         package = os.path.dirname(os.path.abspath(__file__))
@@ -87,7 +101,8 @@ def code_version() -> str:
                     if name.endswith((".py", ".yaml")):
                         status = os.stat(os.path.join(directory, name))
                         stamps.append((os.path.join(directory, name), status.st_size, status.st_mtime_ns))
-        _CODE_VERSION = blake2b(repr((__version__, sorted(stamps))).encode(), digest_size=8).hexdigest()
+        _CODE_VERSION = blake2b(repr((__version__, sorted(stamps), _semgrep_stamp())).encode(),
+                                digest_size=8).hexdigest()
     return _CODE_VERSION
 
 

@@ -11,10 +11,8 @@ run works offline, never hangs on a closed network and writes nothing of the use
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import shutil
 import signal
 import stat
 import subprocess
@@ -24,7 +22,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import yaml
+
+from layerguard.semgrep_binary import SemgrepError, find_semgrep
 
 
 def _rules_dir() -> Path:
@@ -50,10 +49,6 @@ MAX_TARGET_BYTES = int(os.environ.get("LAYERGUARD_SEMGREP_MAX_BYTES", "2000000")
 SEMGREP_GRAMMAR = (3, 12)
 
 
-class SemgrepError(Exception):
-    """semgrep is missing, crashed, timed out or printed something we cannot read."""
-
-
 @dataclass(frozen=True)
 class SemgrepMatch:
     check_id: str
@@ -75,29 +70,14 @@ class SemgrepRule:
 
 
 def load_rules(rule_file: Path) -> list[SemgrepRule]:
+    import yaml  # only when semgrep runs: a replayed or fully cached run never needs it
+
     with rule_file.open(encoding="utf-8") as handle:
         document = yaml.safe_load(handle)
     return [
         SemgrepRule(rule["id"], rule["metadata"]["layerguard-code"], rule["message"].strip(), rule_file)
         for rule in document["rules"]
     ]
-
-
-def find_semgrep() -> list[str]:
-    """The command that starts the OCaml CLI: semgrep-core as `osemgrep`, else the wrapper."""
-    override = os.environ.get("LAYERGUARD_SEMGREP")
-    if override:
-        return [override, "scan", "--experimental"]
-    spec = importlib.util.find_spec("semgrep")
-    if spec is not None and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            core = Path(location) / "bin" / "semgrep-core"
-            if core.is_file() and os.access(core, os.X_OK):
-                return [str(core), "scan", "--experimental"]
-    for candidate in (Path(sys.executable).parent / "semgrep", shutil.which("semgrep")):
-        if candidate and Path(candidate).is_file():
-            return [str(candidate), "scan", "--experimental"]
-    raise SemgrepError("semgrep is not installed; install layerguard with its dependencies (pip install layerguard)")
 
 
 def run_semgrep(rule_files: list[Path], targets: list[str], cwd: Path,

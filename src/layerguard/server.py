@@ -12,7 +12,8 @@
   the buffer is still at that version). Saving does the same. docs/editors.md has the
   measurements behind the choice.
 - Code actions: add a suppression comment (`# noqa: CODE`) for a diagnostic, and any
-  fix `check --fix` offers (the `_fix_actions` hook).
+  fix `check --fix --unsafe-fixes` offers, as one edit of the buffer and the service
+  module (`_fix_actions`).
 - Hover over a diagnostic code shows the rule's page, as `layerguard explain` prints it.
 - Saving or changing the config file (pyproject.toml, layerguard.toml, .layerguard.toml)
   re-reads it and re-checks the open buffers.
@@ -121,8 +122,10 @@ class LayerguardServer(LanguageServer):
 
     def publish(self, uri: str, version: int | None, violations: list[Violation]) -> None:
         self.diagnosed[uri] = violations
+        path = self.relative(uri)
+        source = self.workspace_model.sources.get(path, b"") if self.workspace_model and path else b""
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=uri, version=version, diagnostics=[_diagnostic(v) for v in violations]))
+            uri=uri, version=version, diagnostics=[_diagnostic(v, source) for v in violations]))
 
     def schedule(self, uri: str, version: int | None) -> None:
         """Debounced check of a changed buffer (the last change within the delay wins)."""
@@ -146,13 +149,26 @@ class LayerguardServer(LanguageServer):
             self.check(uri, document.version, scan=True)
 
 
-def _diagnostic(violation: Violation) -> types.Diagnostic:
+def _diagnostic(violation: Violation, source: bytes = b"") -> types.Diagnostic:
     rule = RULES_BY_CODE.get(violation.code)
+    lines = source.split(b"\n")
+    start = _utf16_column(lines, violation.line, violation.column)
+    end = _utf16_column(lines, violation.end_line, violation.end_column)
     return types.Diagnostic(
-        range=types.Range(start=types.Position(violation.line - 1, max(violation.column - 1, 0)),
-                          end=types.Position(violation.end_line - 1, max(violation.end_column - 1, 0))),
+        range=types.Range(start=types.Position(violation.line - 1, start),
+                          end=types.Position(violation.end_line - 1, end)),
         message=violation.message, severity=types.DiagnosticSeverity.Warning, code=violation.code,
         source="layerguard", data={"name": rule.name if rule else violation.code})
+
+
+def _utf16_column(lines: list[bytes], line: int, column: int) -> int:
+    """A violation's 1-based column (in characters) as LSP's 0-based UTF-16 position (the
+    protocol's default encoding): `🎉` is one character but two UTF-16 units."""
+    offset = max(column - 1, 0)
+    if not 0 < line <= len(lines):
+        return offset
+    prefix = lines[line - 1].decode("utf-8", errors="replace")[:offset]
+    return len(prefix.encode("utf-16-le")) // 2
 
 
 def suppression_edit(line_text: str, line: int, code: str) -> types.TextEdit | None:
@@ -169,9 +185,42 @@ def suppression_edit(line_text: str, line: int, code: str) -> types.TextEdit | N
 
 
 def _fix_actions(server: LayerguardServer, uri: str, diagnostic: types.Diagnostic) -> list[types.CodeAction]:
-    """Hook for the fixes of `check --fix` (issue 14): when a rule offers a fix, return a
-    quick-fix CodeAction whose WorkspaceEdit is that fix's edit for this diagnostic."""
-    return []
+    """The fix `check --fix --unsafe-fixes` would make for this diagnostic, as one quick
+    fix whose WorkspaceEdit rewrites the buffer and the service module (created when
+    missing). Planned on request only: libcst runs when the user asks, not per keystroke.
+    Unsafe fixes are offered too, titled so: choosing a code action is the explicit
+    consent `--unsafe-fixes` stands for on the command line."""
+    from layerguard.fixes import plan_fixes
+
+    model = server.workspace_model
+    line = diagnostic.range.start.line + 1
+    violation = next((v for v in server.diagnosed.get(uri, [])
+                      if v.code == diagnostic.code and v.line == line and v.fix in ("safe", "unsafe")), None)
+    if model is None or violation is None:
+        return []
+    with server.lock:
+        plan = plan_fixes(model.project, model.settings, model.sources, [violation], unsafe=True)
+    if not plan.edits or violation not in plan.fixed:
+        return []
+    changes: list = []
+    for edit in plan.edits:
+        target = (model.settings.root / edit.path).as_uri()
+        if edit.before is None:
+            changes.append(types.CreateFile(uri=target, options=types.CreateFileOptions(ignore_if_exists=True)))
+        changes.append(types.TextDocumentEdit(
+            text_document=types.OptionalVersionedTextDocumentIdentifier(uri=target, version=None),
+            edits=[types.TextEdit(range=_whole(edit.before or ""), new_text=edit.after)]))
+    title = f"Fix {violation.code}: {violation.fix_note}" + (" (unsafe)" if violation.fix == "unsafe" else "")
+    return [types.CodeAction(title=title, kind=types.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+                             is_preferred=violation.fix == "safe",
+                             edit=types.WorkspaceEdit(document_changes=changes))]
+
+
+def _whole(text: str) -> types.Range:
+    """The range of a whole document, in LSP's UTF-16 columns."""
+    lines = text.split("\n")
+    last = len(lines[-1].encode("utf-16-le")) // 2
+    return types.Range(types.Position(0, 0), types.Position(len(lines) - 1, last))
 
 
 SERVER = LayerguardServer()

@@ -19,11 +19,12 @@ from layerguard.checkers import RULES_BY_CODE
 from layerguard.checkers.base import FileContext
 from layerguard.config import Settings
 from layerguard.fixes import extract_to_service, extract_transaction
-from layerguard.fixes.codemod import Move, apply, service_name
-from layerguard.fixes.regions import Refusal, Region, analyse, verb_from_names, snake
+from layerguard.fixes.regions import Refusal, Region, analyse, import_parts, service_name, snake, verb_from_names
 from layerguard.project import ProjectModel
 from layerguard.violation import Violation
 
+CRUD_METHODS = {"create": "create", "update": "update", "partial_update": "update", "destroy": "delete",
+                "delete": "delete"}
 FIX_KINDS = {"extract-to-service": extract_to_service, "extract-transaction": extract_transaction}
 SAFETIES = ("safe", "unsafe")
 
@@ -88,6 +89,11 @@ def prepare(context: FileContext, violation: Violation) -> tuple[Region, str] | 
     delivery = _delivery_import(context, analysed)
     if delivery is not None:
         return Refusal(f"the code uses `{delivery}` from the delivery layer: the service would import it (LG501)")
+    foreign = _other_apps_model(context, analysed)
+    if foreign is not None:
+        name, app = foreign
+        return Refusal(f"the code uses `{name}`, a model of the app `{app}`: the service would import it (LG402); "
+                       f"call a service of `{app}` instead")
     _name_the_verb(context, analysed)
     _annotate(context, analysed)
     return analysed, target
@@ -127,18 +133,36 @@ def _delivery_import(context: FileContext, region: Region) -> str | None:
     """A name the moved code needs whose import the service module may not have."""
     from layerguard.checkers.lg501_http_in_service import DELIVERY_MODULE_GLOBS, DELIVERY_PACKAGES
     from layerguard.discover import PathMatcher
-    from layerguard.fixes.codemod import _import_parts
 
     module = context.module
     package = module.name if module.is_package else module.name.rpartition(".")[0]
     delivery_modules = PathMatcher([*context.settings.view_modules, *DELIVERY_MODULE_GLOBS])
     for name, binding in region.imports.items():
-        for module_name, obj, _ in _import_parts(binding, name, package):
+        for module_name, obj, _ in import_parts(binding, name, package):
             if module_name.startswith(DELIVERY_PACKAGES):
                 return name
             imported = context.project.modules_by_name.get(module_name)
             if imported is not None and delivery_modules.matches(imported.path):
                 return name
+    return None
+
+
+def _other_apps_model(context: FileContext, region: Region) -> tuple[str, str] | None:
+    """A name the moved code needs that is another app's model or models module: the
+    view's import of it is already one LG402, and a fix must not add a second one."""
+    from layerguard.checkers.app_boundaries import _models_of, allowed_apps
+
+    module = context.module
+    project = context.project
+    source = project.app_of(context.path)
+    allowed = allowed_apps(context.settings, "LG402")
+    package = module.name if module.is_package else module.name.rpartition(".")[0]
+    for name, binding in region.imports.items():
+        for module_name, obj, _ in import_parts(binding, name, package):
+            target = f"{module_name}.{obj}" if obj else module_name
+            app, _ = _models_of(project, target)
+            if app is not None and source is not None and app != source.label and app not in allowed:
+                return name, app
     return None
 
 
@@ -167,7 +191,10 @@ def _name_the_verb(context: FileContext, region: Region) -> None:
     model_words = set(snake(region.model.rpartition(".")[2]).split("_")) if region.model else set()
     classes, _ = context.project.enclosing(context.path, region.function.lineno)
     names = [region.function.name, *(c.name for c in reversed(classes))]
-    region.verb = verb_from_names(names, model_words) or region.verb or "update"
+    # `create` / `perform_update` say little as a word among others, but as the method
+    # itself they name the verb: `OrderSerializer.create` -> `order_create`.
+    crud = CRUD_METHODS.get(region.function.name.removeprefix("perform_"))
+    region.verb = verb_from_names(names, model_words) or crud or region.verb or "update"
 
 
 def _annotate(context: FileContext, region: Region) -> None:
@@ -202,6 +229,12 @@ def _model_annotation(context: FileContext, node) -> tuple[str, str] | None:
         return None
     if found is None or found.kind != "instance" or not found.model:
         return None
+    # Annotating with another app's model would import it into the service: a new LG402.
+    from layerguard.checkers.app_boundaries import allowed_apps
+
+    app, own = context.project.model_app(found.model), _app_label(context.project, context.path)
+    if app is not None and app != own and app not in allowed_apps(context.settings, "LG402"):
+        return None
     return found.model.rpartition(".")[2], found.model
 
 
@@ -210,6 +243,8 @@ def plan_fixes(project: ProjectModel, settings: Settings, sources: dict[str, byt
     """The edits that fix `violations` (root-relative paths) whose fix is allowed: safe
     ones always, unsafe ones with `unsafe`. The language server calls this for one
     file's violations; `check --fix` for all of them."""
+    from layerguard.fixes.codemod import Move, apply  # libcst: only when fixing, never on a plain check
+
     allowed = {"safe", "unsafe"} if unsafe else {"safe"}
     by_path: dict[str, list[Violation]] = {}
     for violation in violations:
@@ -279,7 +314,7 @@ def _app_label(project: ProjectModel, path: str) -> str | None:
     return app.label if app else None
 
 
-def _outermost(moves: list[Move]) -> list[Move]:
+def _outermost(moves: list) -> list:
     """Drop moves inside another move (an LG101 write inside a moved transaction)."""
     kept = []
     for move in sorted(moves, key=lambda m: (m.region.first_line, -m.region.last_line)):

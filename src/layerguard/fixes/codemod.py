@@ -17,7 +17,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from layerguard.fixes.regions import Region, module_bindings, snake
+from layerguard.fixes.regions import Region, import_parts, module_bindings
 
 
 @dataclass
@@ -54,6 +54,7 @@ def apply(source: str, tree: ast.Module, moves: list[Move], services: dict[str, 
     taken_in_source = set(module_bindings(tree))
     result = Applied(source=source, services=dict(services))
     replacements: dict[cst.CSTNode, cst.CSTNode | None] = {}
+    removals: list[tuple[str, tuple[str, str | None, str | None]]] = []
     source_context = CodemodContext()
     for move in moves:
         region = move.region
@@ -82,16 +83,67 @@ def apply(source: str, tree: ast.Module, moves: list[Move], services: dict[str, 
             replacements[node] = None
         AddImportsVisitor.add_needed_import(source_context, move.service_module, move.name)
         for name, binding in region.imports.items():
-            for module_name, obj, asname in _import_parts(binding, name, move.source_package):
-                RemoveImportsVisitor.remove_unused_import(source_context, module_name, obj, asname)
+            removals.extend((name, part) for part in import_parts(binding, name, move.source_package))
         result.moves.append(move)
     if not replacements:
         return result
+    still_used = _names_used_outside(tree, [m.region for m in result.moves])
+    for name, (module_name, obj, asname) in removals:
+        if name not in still_used:
+            RemoveImportsVisitor.remove_unused_import(source_context, module_name, obj, asname)
     edited = module.visit(_Replace(replacements))
-    edited = AddImportsVisitor(source_context).transform_module(edited)
-    edited = RemoveImportsVisitor(source_context).transform_module(edited)
-    result.source = edited.code
+    result.source = _edit_imports(edited, source_context).code
     return result
+
+
+def _names_used_outside(tree: ast.Module, regions: list[Region]) -> set[str]:
+    """Names read anywhere but in the moved regions (and `__all__`'s strings): the
+    imports the file still needs after the move."""
+    spans = [(r.first_line, r.last_line) for r in regions]
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not any(a <= node.lineno <= b for a, b in spans):
+            used.add(node.id)
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__"
+                                                  for t in node.targets):
+            used.update(c.value for c in ast.walk(node.value)
+                        if isinstance(c, ast.Constant) and isinstance(c.value, str))
+    return used
+
+
+def _edit_imports(module: cst.Module, context: CodemodContext) -> cst.Module:
+    """libcst's import visitors run on the leading import block only: over a whole large
+    module they cost seconds (6 s a file on netbox's views), and the block is where they
+    add and remove. Removals were checked against the whole file beforehand
+    (_names_used_outside). A module with imports after its first code is edited whole."""
+    end = _import_block_end(module)
+    if end is None:
+        module = AddImportsVisitor(context).transform_module(module)
+        return RemoveImportsVisitor(context).transform_module(module)
+    head = module.with_changes(body=module.body[:end])
+    head = AddImportsVisitor(context).transform_module(head)
+    head = RemoveImportsVisitor(context).transform_module(head)
+    return module.with_changes(body=[*head.body, *module.body[end:]])
+
+
+def _import_block_end(module: cst.Module) -> int | None:
+    """How many leading statements are the docstring and imports; None when an import
+    statement follows code at the top level (the visitors then need the whole module)."""
+    def is_import(statement) -> bool:
+        return isinstance(statement, cst.SimpleStatementLine) and all(
+            isinstance(item, (cst.Import, cst.ImportFrom)) for item in statement.body)
+
+    end = 0
+    for index, statement in enumerate(module.body):
+        docstring = (index == 0 and isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
+                     and isinstance(statement.body[0], cst.Expr)
+                     and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
+        if not (docstring or is_import(statement)):
+            break
+        end = index + 1
+    if any(is_import(statement) for statement in module.body[end:]):
+        return None
+    return end
 
 
 class _Replace(cst.CSTTransformer):
@@ -178,7 +230,7 @@ def _append_function(text: str | None, tree: cst.Module | None, function: cst.Fu
     tree = tree.with_changes(body=[*tree.body, function])
     context = CodemodContext()
     for name, binding in region.imports.items():
-        for module_name, obj, asname in _import_parts(binding, name, source_package):
+        for module_name, obj, asname in import_parts(binding, name, source_package):
             AddImportsVisitor.add_needed_import(context, module_name, obj, asname)
     for key, (_, needed) in region.annotations.items():
         if needed:
@@ -186,24 +238,8 @@ def _append_function(text: str | None, tree: cst.Module | None, function: cst.Fu
             AddImportsVisitor.add_needed_import(context, module_name, obj)
     if region.decorator:
         AddImportsVisitor.add_needed_import(context, "django.db", "transaction")
-    code = AddImportsVisitor(context).transform_module(tree).code
+    code = _edit_imports(tree, context).code
     return code if code.endswith("\n") else code + "\n"
-
-
-def _import_parts(binding: ast.stmt, name: str, package: str) -> list[tuple[str, str | None, str | None]]:
-    """The (module, object, asname) the import statement `binding` binds `name` with,
-    relative imports made absolute (the service module may sit elsewhere)."""
-    from layerguard.project import _absolute
-
-    parts = []
-    for alias in binding.names:
-        if (alias.asname or alias.name.split(".")[0]) != name:
-            continue
-        if isinstance(binding, ast.ImportFrom):
-            parts.append((_absolute(binding.module or "", binding.level or 0, package), alias.name, alias.asname))
-        else:
-            parts.append((alias.name, None, alias.asname))
-    return parts
 
 
 def _top_level_names(tree: cst.Module | None) -> set[str]:
@@ -228,8 +264,3 @@ def _unique(base: str, taken: set[str]) -> str:
     return name
 
 
-def service_name(region: Region, app: str | None = None) -> str:
-    """`<model>_<verb>` as the styleguide names services (`order_cancel`); raw SQL with no
-    model is named after the app."""
-    noun = snake(region.model.rpartition(".")[2]) if region.model else (app or "record")
-    return f"{noun}_{region.verb}"

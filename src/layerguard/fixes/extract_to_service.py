@@ -182,6 +182,38 @@ def _cursor_block(function, block: list[ast.stmt], cursor: str | None):
 
 
 FIXED = [
+    # A value of another app's model is passed on without an annotation: annotating it
+    # would import billing's model into shop's services (a new LG402).
+    Fixed(before={
+        "billing/__init__.py": "",
+        "billing/apps.py": "from django.apps import AppConfig\n\n\nclass BillingConfig(AppConfig):\n    name = \"billing\"\n",
+        "billing/models.py": ("from django.db import models\n\n\nclass Invoice(models.Model):\n"
+                              "    order = models.OneToOneField(\"shop.Order\", on_delete=models.CASCADE, "
+                              "related_name=\"invoice\")\n"),
+        "shop/views.py": """
+        from shop.models import Order
+
+
+        def pay(request, pk):
+            invoice = Order.objects.get(pk=pk).invoice
+            invoice.save()
+            return invoice.pk
+        """}, after={"shop/views.py": """
+        from shop.models import Order
+        from shop.services import invoice_pay
+
+
+        def pay(request, pk):
+            invoice = Order.objects.get(pk=pk).invoice
+            invoice_pay(invoice=invoice)
+            return invoice.pk
+        """, "shop/services.py": '''
+        """Services: the writes of this app (layerguard --fix moved some here)."""
+
+
+        def invoice_pay(*, invoice) -> None:
+            invoice.save()
+        '''}),
     # Attribute assignments before the save move with it; the parameter is typed; the
     # verb comes from the view's name; services.py is created with its imports.
     Fixed(before={"shop/views.py": """
@@ -297,4 +329,15 @@ NOT_FIXED = [
             total = Order.objects.filter(pk=pk, total=total).update(total=total + 1)
             return total
         """, "rebinds"),
+    NotFixed("""
+        from billing.models import Invoice
+        from shop.models import Order
+
+        def pay(request, pk):
+            Invoice.objects.create(order_id=pk)
+        """, "a model of the app `billing`", files={
+            "billing/__init__.py": "",
+            "billing/apps.py": "from django.apps import AppConfig\n\n\nclass BillingConfig(AppConfig):\n    name = \"billing\"\n",
+            "billing/models.py": "from django.db import models\n\n\nclass Invoice(models.Model):\n    order_id = models.IntegerField()\n",
+        }),
 ]

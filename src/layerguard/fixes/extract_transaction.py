@@ -136,6 +136,53 @@ FIXED = [
             order.save()
             return order
         '''}),
+    # LG303: a serializer's transaction; the method `create` names the verb.
+    Fixed(before={"shop/serializers.py": """
+        from django.db import transaction
+        from rest_framework import serializers
+
+        from shop.models import Order
+
+
+        class OrderSerializer(serializers.ModelSerializer):
+            class Meta:
+                model = Order
+                fields = ["total", "paid"]
+
+            def create(self, validated_data):
+                with transaction.atomic():
+                    order = Order.objects.create(**validated_data)
+                    order.paid = True
+                    order.save()
+                return order
+        """}, after={"shop/serializers.py": """
+        from rest_framework import serializers
+
+        from shop.models import Order
+        from shop.services import order_create
+
+
+        class OrderSerializer(serializers.ModelSerializer):
+            class Meta:
+                model = Order
+                fields = ["total", "paid"]
+
+            def create(self, validated_data):
+                order = order_create(validated_data=validated_data)
+                return order
+        """, "shop/services.py": '''
+        """Services: the writes of this app (layerguard --fix moved some here)."""
+        from django.db import transaction
+        from shop.models import Order
+
+
+        @transaction.atomic
+        def order_create(*, validated_data) -> Order:
+            order = Order.objects.create(**validated_data)
+            order.paid = True
+            order.save()
+            return order
+        '''}),
 ]
 
 NOT_FIXED = [

@@ -325,3 +325,26 @@ def verb_from_names(names: list[str], model_words: set[str]) -> str | None:
             if word and word not in GENERIC_WORDS and word not in model_words and word.isalpha():
                 return word
     return None
+
+
+def service_name(region: Region, app: str | None = None) -> str:
+    """`<model>_<verb>` as the styleguide names services (`order_cancel`); raw SQL with no
+    model is named after the app."""
+    noun = snake(region.model.rpartition(".")[2]) if region.model else (app or "record")
+    return f"{noun}_{region.verb}"
+
+
+def import_parts(binding: ast.stmt, name: str, package: str) -> list[tuple[str, str | None, str | None]]:
+    """The (module, object, asname) the import statement `binding` binds `name` with,
+    relative imports made absolute (the service module may sit elsewhere)."""
+    from layerguard.project import _absolute
+
+    parts = []
+    for alias in binding.names:
+        if (alias.asname or alias.name.split(".")[0]) != name:
+            continue
+        if isinstance(binding, ast.ImportFrom):
+            parts.append((_absolute(binding.module or "", binding.level or 0, package), alias.name, alias.asname))
+        else:
+            parts.append((alias.name, None, alias.asname))
+    return parts
