@@ -85,3 +85,25 @@ def test_imports_under_type_checking_are_marked_in_every_spelling():
     assert marked[("shop.models", ("Item",))] is False  # an `elif` belongs to the `else:` branch, which runs
     assert marked[("shop.models", ("Tag",))] is False
     assert marked[("shop.models", ("Customer",))] is False
+
+
+def test_a_comment_or_reindent_inside_a_multi_line_value_keeps_the_signature():
+    """Typing in a function body (a comment, re-indenting a dict) changes nothing other
+    files can depend on: the signature stays, so the editor server does not rebuild the
+    project model and a cached run re-checks only this file."""
+    from layerguard.facts import signature
+
+    before = textwrap.dedent("""
+        def context(pk):
+            return {
+                'pk': pk,
+                'order': get_order(pk),
+            }
+        """).encode()
+    commented = before.replace(b"return {", b"return {  # the page's context")
+    reindented = before.replace(b"        'pk': pk,", b"            'pk': pk,")
+    changed = before.replace(b"'pk': pk,", b"'pk': pk + 1,")
+    base = signature(extract_facts(before))
+    assert signature(extract_facts(commented)) == base
+    assert signature(extract_facts(reindented)) == base
+    assert signature(extract_facts(changed)) != base  # not blind: a real change does count

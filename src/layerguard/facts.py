@@ -562,6 +562,11 @@ class _Texts:
         end = starts[node.end_lineno - 1] + node.end_col_offset
         if end - start > self.LIMIT or end <= start:
             return None
+        if node.end_lineno != node.lineno:
+            # A value over several lines is kept canonical: a comment or a re-indented
+            # line inside it changes nothing it means, and must not change the file's
+            # signature (which re-checks every other file, and rebuilds the server's model).
+            return ast.unparse(node)
         return self.source[start:end].decode("utf-8", "replace")
 
 

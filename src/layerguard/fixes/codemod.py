@@ -45,12 +45,7 @@ class Applied:
 def apply(source: str, tree: ast.Module, moves: list[Move], services: dict[str, str]) -> Applied:
     """Edit `source` (the checked file) and the service modules' texts for `moves`."""
     module = cst.parse_module(source)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
-    by_start: dict[tuple[int, int], cst.CSTNode] = {}
-    for node, where in positions.items():
-        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            by_start.setdefault((where.start.line, where.start.column), node)
+    by_start, top_of = _statements_by_start(module, tree, {s.lineno for m in moves for s in m.region.statements})
     taken_in_source = set(module_bindings(tree))
     result = Applied(source=source, services=dict(services))
     replacements: dict[cst.CSTNode, cst.CSTNode | None] = {}
@@ -91,7 +86,10 @@ def apply(source: str, tree: ast.Module, moves: list[Move], services: dict[str, 
     for name, (module_name, obj, asname) in removals:
         if name not in still_used:
             RemoveImportsVisitor.remove_unused_import(source_context, module_name, obj, asname)
-    edited = module.visit(_Replace(replacements))
+    touched = {top_of[node] for node in replacements}
+    body = [top.visit(_Replace(replacements)) if top in touched else top for top in module.body]
+    edited = module.with_changes(body=body) if all(isinstance(b, cst.CSTNode) for b in body) \
+        else module.visit(_Replace(replacements))  # a top-level statement itself replaced
     result.source = _edit_imports(edited, source_context).code
     return result
 
@@ -144,6 +142,31 @@ def _import_block_end(module: cst.Module) -> int | None:
     if any(is_import(statement) for statement in module.body[end:]):
         return None
     return end
+
+
+def _statements_by_start(module: cst.Module, tree: ast.Module, lines: set[int]
+                         ) -> tuple[dict[tuple[int, int], cst.CSTNode], dict[cst.CSTNode, cst.CSTNode]]:
+    """The statements of the top-level statements holding `lines`, by (line, column) as
+    `ast` gives them. Positions are resolved on each such top-level statement alone (a
+    one-statement module, offset back): PositionProvider over a whole large module costs
+    seconds, the fixed function's class a fraction of that. Also each statement's
+    top-level statement, so the edit visits only those."""
+    by_start: dict[tuple[int, int], cst.CSTNode] = {}
+    top_of: dict[cst.CSTNode, cst.CSTNode] = {}
+    index = 0
+    for top in module.body:
+        count = len(top.body) if isinstance(top, cst.SimpleStatementLine) else 1
+        first, last = tree.body[index], tree.body[index + count - 1]
+        index += count
+        if not any(first.lineno <= line <= last.end_lineno for line in lines):
+            continue
+        positions = MetadataWrapper(cst.Module(body=[top]), unsafe_skip_copy=True).resolve(PositionProvider)
+        offset = first.lineno - positions[top].start.line  # the `def`/`class` line, as ast's lineno
+        for node, where in positions.items():
+            if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                by_start.setdefault((where.start.line + offset, where.start.column), node)
+                top_of[node] = top
+    return by_start, top_of
 
 
 class _Replace(cst.CSTTransformer):
