@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import re
 import functools
 import warnings
 from dataclasses import dataclass, field
@@ -550,11 +551,7 @@ class _Texts:
         if node is None or not self.source or getattr(node, "end_lineno", None) is None:
             return None
         if self._starts is None:
-            self._starts = [0]
-            index = self.source.find(b"\n")
-            while index >= 0:
-                self._starts.append(index + 1)
-                index = self.source.find(b"\n", index + 1)
+            self._starts = [0, *(match.end() for match in re.finditer(b"\n", self.source))]
         starts = self._starts
         if node.end_lineno > len(starts):
             return None
@@ -614,14 +611,44 @@ def _summarize(node: ast.FunctionDef | ast.AsyncFunctionDef, texts: _Texts, is_m
                 if isinstance(element, ast.Name):
                     bindings.setdefault(element.id, []).append(("first" if position == 0 else "unknown", value))
 
+    def call(value: ast.AST | None) -> None:
+        if isinstance(value, ast.Await):
+            value = value.value
+        if not isinstance(value, ast.Call) or not (value.args or value.keywords):
+            return
+        func = value.func  # `f(...)`, `self.m(...)`, `module.f(...)`: callees a project defines
+        if isinstance(func, ast.Attribute):
+            if func.attr in _NOT_PROJECT_CALLEES or not isinstance(func.value, ast.Name):
+                return
+        elif not isinstance(func, ast.Name):
+            return
+        callee = dotted_name(func)
+        if not callee or "()" in callee or callee.rsplit(".", 1)[-1] in _NOT_PROJECT_CALLEES:
+            return
+        arguments = [a for a in value.args if not isinstance(a, ast.Starred)]
+        keywords = [k for k in value.keywords if k.arg]
+        if any(isinstance(v, _CARRIES_VALUE) for v in [*arguments, *(k.value for k in keywords)]):
+            summary.calls.append((
+                callee,
+                [keep(a) if isinstance(a, _CARRIES_VALUE) else None for a in value.args],
+                [(k.arg, keep(k.value) if isinstance(k.value, _CARRIES_VALUE) else None) for k in keywords],
+            ))
+
+    # Statements only (the expression trees are most of a file): returns, assignments, loop and
+    # `with` targets, and the calls that are a statement or a statement's whole value.
     stack = list(node.body)
     while stack:
         current = stack.pop()
-        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
         if isinstance(current, ast.Return) and current.value is not None:
-            summary.return_values.append(keep(current.value))
+            if summary.returns is None:  # an annotation is what it returns
+                summary.return_values.append(keep(current.value))
+            call(current.value)
+        elif isinstance(current, ast.Expr):
+            call(current.value)
         elif isinstance(current, ast.Assign):
+            call(current.value)
             for target in current.targets:
                 if is_method and isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
                         and target.value.id == "self":
@@ -629,6 +656,7 @@ def _summarize(node: ast.FunctionDef | ast.AsyncFunctionDef, texts: _Texts, is_m
                 else:
                     bind(target, "assign", current.value)
         elif isinstance(current, ast.AnnAssign):
+            call(current.value)
             if isinstance(current.target, ast.Name):
                 if current.value is not None:
                     bind(current.target, "assign", current.value)
@@ -640,24 +668,15 @@ def _summarize(node: ast.FunctionDef | ast.AsyncFunctionDef, texts: _Texts, is_m
             for item in current.items:
                 if item.optional_vars is not None:
                     bind(item.optional_vars, "unknown", None)
-        elif isinstance(current, ast.NamedExpr):
-            bind(current.target, "assign", current.value)
-        elif isinstance(current, ast.Call) and (current.args or current.keywords):
-            callee = dotted_name(current.func)
-            if callee and "()" not in callee and callee.rsplit(".", 1)[-1] not in _NOT_PROJECT_CALLEES:
-                arguments = [a for a in current.args if not isinstance(a, ast.Starred)]
-                keywords = [k for k in current.keywords if k.arg]
-                if any(isinstance(v, _CARRIES_VALUE) for v in [*arguments, *(k.value for k in keywords)]):
-                    summary.calls.append((
-                        callee,
-                        [keep(a) if isinstance(a, _CARRIES_VALUE) else None for a in current.args],
-                        [(k.arg, keep(k.value) if isinstance(k.value, _CARRIES_VALUE) else None)
-                         for k in current.keywords if k.arg],
-                    ))
-        for child in ast.iter_child_nodes(current):
-            if isinstance(child, (ast.stmt, ast.expr, ast.excepthandler, ast.match_case, ast.comprehension,
-                                  ast.keyword)):
-                stack.append(child)
+        elif isinstance(current, (ast.If, ast.While)) and isinstance(current.test, ast.NamedExpr):
+            bind(current.test.target, "assign", current.test.value)
+        for name in _STATEMENT_FIELDS:
+            children = getattr(current, name, None)
+            if isinstance(children, list):
+                stack.extend(child for child in children if isinstance(child, (ast.stmt, ast.excepthandler,
+                                                                                ast.match_case)))
+        if isinstance(current, ast.match_case):
+            stack.extend(current.body)
     if not (summary.returns or summary.return_values or summary.self_attributes or summary.calls):
         return None
     # Walked from the end: put everything back in source order.

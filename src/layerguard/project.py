@@ -152,7 +152,6 @@ class ProjectModel:
         if facts.classes and any(m.startswith(f"{old.name}.") for m in self.__dict__.get("models", {})):
             # Model fields carry positions: this file's models are read again.
             self.__dict__.pop("models", None)
-            self.__dict__.pop("relation_accessors", None)
 
     # ---------------------------------------------------------------- roles
     def is_service_module(self, path: str) -> bool:
@@ -559,35 +558,6 @@ class ProjectModel:
             if info.name == name and (label is None or info.app == label):
                 return qualified
         return None
-
-    @cached_property
-    def relation_accessors(self) -> dict[str, dict[str, tuple[str, str | None]]]:
-        """Model -> accessor name -> (kind, related model): where `instance.<name>` is a relation.
-
-        kind is "manager" (add/remove/set/clear/create write through it) or
-        "instance" (a forward FK/one-to-one: the attribute is another model instance).
-        """
-        result: dict[str, dict[str, tuple[str, str | None]]] = {}
-        for qualified, info in self.models.items():
-            module = self.modules_by_name[qualified.rsplit(".", 1)[0]] if qualified.rsplit(".", 1)[0] in self.modules_by_name else None
-            for field in info.fields:
-                target = self.model_by_reference(field.target, module, field.target_is_string) if (module and field.target) else None
-                own = result.setdefault(qualified, {})
-                if field.kind in ("m2m", "generic"):
-                    own[field.name] = ("manager", target)
-                else:
-                    own[field.name] = ("instance", target)
-                if target is None or field.kind == "generic":
-                    continue
-                related = field.related_name
-                if related and (related.endswith("+") or "%" in related):
-                    continue
-                reverse = result.setdefault(target, {})
-                if field.kind == "o2o":
-                    reverse[related or info.name.lower()] = ("instance", qualified)
-                else:
-                    reverse[related or f"{info.name.lower()}_set"] = ("manager", qualified)
-        return result
 
     # ------------------------------------------------------------- layers
     def enclosing(self, path: str, line: int) -> tuple[list[ClassFact], list[FunctionFact]]:

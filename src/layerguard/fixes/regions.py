@@ -79,6 +79,8 @@ def enclosing_function(tree: ast.Module, line: int, column: int):
     stack = list(tree.body)
     while stack:
         node = stack.pop()
+        if isinstance(node, (ast.stmt, ast.excepthandler)) and not node.lineno <= line <= (node.end_lineno or node.lineno):
+            continue  # nothing inside a statement lies outside its lines: one path down, not the whole file
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if node.lineno <= line <= (node.end_lineno or node.lineno) and any(
                     s.lineno <= line <= (s.end_lineno or s.lineno) for s in node.body):
