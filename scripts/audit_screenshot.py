@@ -1,11 +1,13 @@
 """Screenshot of an audit's HTML report, as a tech lead would see it. Not part of the suite.
 
-    python scripts/audit_screenshot.py [PROJECT_DIR] [OUTPUT_PNG] [--full] [--history N]
+    python scripts/audit_screenshot.py [PROJECT_DIR] [OUTPUT_PNG] [--full] [--history N] [--section ID]
 
 Defaults: the example project and docs/audit-report.png (the README shows it). The
 project is audited on a temporary copy of its tree (its .git included, so hotspots
 weigh churn), the report is opened in Debian's Chromium through Playwright (no browser
-download) and the page's first screen (or the whole page with --full) is saved.
+download) and the page's first screen (or the whole page with --full, or one section of
+it with --section: `--section every-finding docs/audit-findings.png` is the grouped
+findings list the docs show) is saved.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the whole page, not its first screen")
     parser.add_argument("--history", type=int, default=None)
     parser.add_argument("--height", type=int, default=1100)
+    parser.add_argument("--section", help="the id of one part of the page to save (every-finding, summary)")
     arguments = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -44,7 +47,10 @@ def main() -> None:
                                              args=LAUNCH_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": arguments.height})
             page.goto(report.as_uri())
-            page.screenshot(path=str(arguments.output), full_page=arguments.full)
+            if arguments.section:
+                page.locator(f"#{arguments.section}").screenshot(path=str(arguments.output))
+            else:
+                page.screenshot(path=str(arguments.output), full_page=arguments.full)
             browser.close()
     print(f"wrote {arguments.output}")
 

@@ -116,7 +116,7 @@ def test_the_engine_reports_its_progress_phase_by_phase(tmp_path):
     assert report.project is not None and set(report.sources) == set(report.project.facts_by_path)
 
 
-def run_on_a_terminal(*args, cwd):
+def run_on_a_terminal(*args, cwd, env=None):
     """The CLI with standard error on a pseudo-terminal (standard output a pipe), outside CI."""
     import os
     import pty
@@ -125,6 +125,8 @@ def run_on_a_terminal(*args, cwd):
 
     primary, secondary = pty.openpty()
     environment = {**os.environ, "CI": "", "TERM": "xterm", "NO_COLOR": "1"}
+    environment.pop("PRE_COMMIT", None)
+    environment.update(env or {})
     process = subprocess.Popen([sys.executable, "-m", "layerguard", *args], cwd=cwd, stdout=subprocess.PIPE,
                                stderr=secondary, env=environment)
     os.close(secondary)
@@ -147,6 +149,14 @@ def test_audit_shows_progress_on_a_terminal_only(tmp_path):
     assert code == 0
     assert "running the rules" in terminal
     assert "running the rules" not in stdout and "adoption score" in stdout
+
+
+def test_no_progress_under_pre_commit_even_on_its_terminal(tmp_path):
+    # pre-commit gives hooks a pseudo-terminal for colours, and sets PRE_COMMIT=1.
+    code, stdout, terminal = run_on_a_terminal("audit", ".", "--no-cache", cwd=copy_fixture("audited_shop", tmp_path),
+                                               env={"PRE_COMMIT": "1"})
+    assert code == 0 and "adoption score" in stdout
+    assert "running the rules" not in terminal and "parsing" not in terminal
 
 
 def test_check_progress_waits_a_second_before_showing(monkeypatch):

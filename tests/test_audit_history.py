@@ -65,6 +65,40 @@ def test_history_counts_each_commit_and_leaves_the_repository_alone(tmp_path):
     assert state(repo) == before
 
 
+def test_each_point_is_what_an_audit_of_that_commit_finds(tmp_path):
+    """The history moves one temporary tree from commit to commit (renames, deletions,
+    a symlink, a commit that changes no Python file); each point must equal a cold
+    audit of a checkout of that commit."""
+    repo = three_commits(tmp_path)
+    (repo / "README.md").write_text("# the shop\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "docs only")
+    git(repo, "mv", "shop/tasks.py", "billing/tasks.py")
+    (repo / "billing" / "tasks.py").write_text(LEAKY_TASK.replace("purge", "purge_billing"))
+    (repo / "shop" / "alias.py").symlink_to("services.py")
+    git(repo, "rm", "-q", "billing/views.py")
+    (repo / ".gitattributes").write_text("billing/tasks.py export-ignore\n")  # `git archive` would leave it out
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "tasks move to billing, its views go")
+    history = run_cli("audit", ".", "--format", "json", "--history", "5", cwd=repo).json["audit"]["history"]
+    # HEAD alone: its tree read afresh, not moved to from the commit before.
+    history.append(run_cli("audit", ".", "--format", "json", "--history", "1", cwd=repo).json["audit"]["history"][0])
+    assert [p["subject"] for p in history][2:5] == ["fix: the view no longer saves", "docs only",
+                                                    "tasks move to billing, its views go"]
+    commits = git(repo, "rev-list", "--first-parent", "HEAD").split()[::-1]
+    commits.append(commits[-1])
+    checkout = tmp_path / "checkout"
+    git(tmp_path, "clone", "-q", str(repo), str(checkout))
+    for commit, point in zip(commits, history):
+        git(checkout, "checkout", "-q", commit)
+        audit = run_cli("audit", ".", "--no-cache", "--format", "json", cwd=checkout).json["audit"]
+        assert point["commit"] == commit
+        assert point["by_code"] == audit["by_code"], point["subject"]
+        assert point["families"] == {name: counts["total"] for name, counts in audit["families"].items()}
+        assert (point["score"], point["files"]) == (audit["score"]["score"], audit["files"]), point["subject"]
+    assert history[3]["by_code"] == history[2]["by_code"]  # docs only: nothing to count changed
+
+
 def test_every_kth_commit_and_since_a_ref(tmp_path):
     repo = three_commits(tmp_path)
     first = git(repo, "rev-list", "--max-parents=0", "HEAD").strip()

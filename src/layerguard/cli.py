@@ -425,6 +425,7 @@ def audit(path, html_file, markdown_file, output_format, output_file, history_co
     Exits 0 whatever it finds (it is a report, not a gate); 2 on a usage or config error."""
     from layerguard.audit import run_audit
     from layerguard.audit.git import GitError
+    from layerguard.cache import Cache
 
     settings = _load(config_file, path)
     select_codes = _split_codes(select) or settings.select  # as `check`: --select starts afresh
@@ -445,14 +446,17 @@ def audit(path, html_file, markdown_file, output_format, output_file, history_co
         raise LayerguardError("--every needs --history N or --since REF")
     try:
         with TerminalProgress() as progress:
+            # One cache for the audit and its history (in memory only with --no-cache), so
+            # that the commits reuse what the audit of the work tree found.
+            cache = Cache(settings.root, enabled=not no_cache)
             result = run_audit(settings, select_codes, ignore_codes, baseline=baseline, jobs=jobs,
-                               use_cache=not no_cache, progress=progress, churn_days=churn_days)
+                               use_cache=not no_cache, progress=progress, churn_days=churn_days, cache=cache)
             if history_count is not None or since_ref:
                 from layerguard.audit.history import audit_history
 
                 result.history = audit_history(settings, select_codes, ignore_codes, count=history_count,
                                                every=every, since=since_ref, jobs=jobs, use_cache=not no_cache,
-                                               progress=progress)
+                                               progress=progress, cache=cache)
     except (SemgrepError, GitError) as error:
         raise LayerguardError(str(error)) from None
     except Exception as error:

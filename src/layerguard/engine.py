@@ -145,11 +145,13 @@ def _key(*parts: object) -> str:
 def check(settings: Settings, paths: list[Path], select: list[str], ignore: list[str],
           baseline: list[BaselineEntry] | None = None, jobs: int | None = None, use_cache: bool = True,
           progress: Progress | None = None, keep_project: bool = False, cache: Cache | None = None,
-          show_untyped: bool = False) -> Report:
+          show_untyped: bool = False, fixes: bool = True) -> Report:
     """Every selected rule over `paths`. `progress` hears how far each phase is;
     `keep_project` also returns the project model and the files' bytes (the audit);
     `cache` replaces the project's own (the audit's history shares one across commits);
-    `show_untyped` also lists the write-shaped calls LG101 could not type (Report.untyped)."""
+    `show_untyped` also lists the write-shaped calls LG101 could not type (Report.untyped);
+    `fixes=False` leaves each violation's fix unassessed (the history only counts them):
+    verdicts with their fixes assessed are still reused, the others are cached apart."""
     progress = progress or _no_progress
     root = settings.root
     cache = cache if cache is not None else Cache(root, enabled=use_cache)
@@ -166,13 +168,16 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
     rules = [rule() for rule in selected_rules(select, ignore)]
     rule_files = _semgrep_rule_files(rules)
     rules_key = _key(__version__, [(p.name, p.read_bytes()) for p in rule_files])
-    settings_key = _key(rules_key, sorted(rule.code for rule in rules), repr(sorted(vars(settings).items())))
+    # Not the root: the same files under another directory (the audit's history) get the same verdicts.
+    settings_key = _key(rules_key, sorted(rule.code for rule in rules),
+                        repr(sorted((k, v) for k, v in vars(settings).items() if k != "root")))
+    verdicts = _Verdicts(cache, digests, fixes)
 
     # Fast path: every target's violations cached for this exact project signature.
     signatures = _signatures_only(digests, cache)
     project_key = _key(settings_key, sorted(signatures.items())) if signatures is not None else None
     # A file's verdicts depend on its path too (views.py is a view), not only its bytes.
-    cached = {t: cache.get_violations(digests[t], f"{t}\0{project_key}") for t in targets} if project_key else {}
+    cached = {t: verdicts.get(t, project_key) for t in targets} if project_key else {}
     to_check = [t for t in targets if cached.get(t) is None]
 
     kept: list[Violation] = []
@@ -192,7 +197,7 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
         # editing one function body re-checks one file.
         still_to_check = []
         for target in to_check:
-            result = cache.get_violations(digests[target], f"{target}\0{project_key}")
+            result = verdicts.get(target, project_key)
             if result is None:
                 still_to_check.append(target)
             else:
@@ -204,11 +209,11 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
             progress("semgrep", 0, 1)
         matches, failures = _matches(running, to_check, digests, rules_key, cache)
         rules_by_id = _rules_by_semgrep_id(rules)
-        state = (sources, project, settings, rules, rules_by_id, matches, failures)
+        state = (sources, project, settings, rules, rules_by_id, matches, failures, fixes)
         checked = _check_files(to_check, state, jobs, lambda done: progress("rules", done, len(to_check)))
         for path, (violations, suppressed_here, complete) in zip(to_check, checked):
             if complete and path not in failures:  # what did not finish is retried next run
-                cache.put_violations(digests[path], f"{path}\0{project_key}", (violations, suppressed_here))
+                verdicts.put(path, project_key, (violations, suppressed_here))
             kept.extend(violations)
             suppressed.extend(suppressed_here)
     if keep_project and project is None:
@@ -237,6 +242,25 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
                   project=project if keep_project else None, sources=sources if keep_project else {},
                   untyped=[{**u, "path": display(u["path"])} for u in untyped] if untyped is not None else None,
                   inputs=inputs)
+
+
+class _Verdicts:
+    """A file's cached violations and suppressed violations: keyed by its bytes, its path
+    (views.py is a view) and the project key; those cached without their fixes assessed
+    are kept apart, and a run that does not assess fixes takes either."""
+
+    def __init__(self, cache: Cache, digests: dict[str, str], fixes: bool):
+        self.cache, self.digests, self.fixes = cache, digests, fixes
+
+    def get(self, path: str, project_key: str):
+        found = self.cache.get_violations(self.digests[path], f"{path}\0{project_key}")
+        if found is None and not self.fixes:
+            found = self.cache.get_violations(self.digests[path], f"{path}\0{project_key}\0unassessed-fixes")
+        return found
+
+    def put(self, path: str, project_key: str, verdicts: tuple) -> None:
+        suffix = "" if self.fixes else "\0unassessed-fixes"
+        self.cache.put_violations(self.digests[path], f"{path}\0{project_key}{suffix}", verdicts)
 
 
 def _untyped(settings, targets, sources, digests, cache, rules, rule_files, rules_key, jobs) -> list[dict]:
@@ -337,8 +361,8 @@ def _check_files(paths: list[str], state: tuple, jobs: int | None, progress: Cal
 
 
 def _arguments(path: str, state: tuple) -> tuple:
-    sources, project, settings, rules, rules_by_id, matches, failures = state
-    return sources[path], project, settings, rules, rules_by_id, matches.get(path, []), failures.get(path)
+    sources, project, settings, rules, rules_by_id, matches, failures, fixes = state
+    return sources[path], project, settings, rules, rules_by_id, matches.get(path, []), failures.get(path), fixes
 
 
 def _check_in_worker(path: str) -> tuple[list[Violation], list[Violation], bool]:
@@ -356,7 +380,8 @@ def _rules_by_semgrep_id(rules: list[Rule]) -> dict[str, list]:
 
 def _check_file(path: str, source: bytes, project: ProjectModel, settings: Settings, rules: list[Rule],
                 rules_by_id: dict[str, list], matches: list[SemgrepMatch],
-                semgrep_failure: SemgrepFailure | None = None) -> tuple[list[Violation], list[Violation], bool]:
+                semgrep_failure: SemgrepFailure | None = None, fixes: bool = True
+                ) -> tuple[list[Violation], list[Violation], bool]:
     """Every selected rule on one file, suppressions applied: the unit the cache keeps.
 
     Returns the violations left, those comments or per-file ignores suppressed, and
@@ -394,7 +419,7 @@ def _check_file(path: str, source: bytes, project: ProjectModel, settings: Setti
     parse_error_rule = next((rule for rule in rules if rule.code == "LG900"), None)
     if incomplete is not None and parse_error_rule is not None:
         found.append(parse_error_rule.not_fully_checked(context, incomplete))
-    if facts.parse_error is None and found:
+    if facts.parse_error is None and found and fixes:
         found = assess_fixes(found, context)
     filtered = apply_suppressions(sorted(set(found), key=Violation.sort_key), {path: source}, {path: facts},
                                   settings.per_file_ignores)

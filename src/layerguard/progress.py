@@ -15,6 +15,10 @@ PHASES = {"read": "reading files", "parse": "parsing", "semgrep": "waiting for s
 def wanted() -> bool:
     if os.environ.get("CI", "").lower() not in ("", "0", "false") or os.environ.get("TERM") == "dumb":
         return False
+    # pre-commit runs hooks on a pseudo-terminal (for colours) and sets PRE_COMMIT=1:
+    # its output is a log to read after the fact, where a bar is noise.
+    if os.environ.get("PRE_COMMIT"):
+        return False
     return sys.stderr.isatty()
 
 

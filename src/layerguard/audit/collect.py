@@ -18,6 +18,7 @@ from layerguard.audit.coupling import coupling_json, dependency_matrix, martin_m
 from layerguard.audit.git import churn as git_churn
 from layerguard.audit.hotspots import file_hotspots, function_hotspots
 from layerguard.audit.score import adoption_score
+from layerguard.cache import Cache
 from layerguard.checkers import RULES_BY_CODE
 from layerguard.config import Settings
 from layerguard.engine import Progress, check
@@ -94,10 +95,12 @@ def family_of(code: str) -> str:
 
 
 def run_audit(settings: Settings, select: list[str], ignore: list[str], baseline=None, jobs: int | None = None,
-              use_cache: bool = True, progress: Progress | None = None, churn_days: int = 365) -> Audit:
-    """One check of the whole project (every rule selected by the config), then its aggregates."""
+              use_cache: bool = True, progress: Progress | None = None, churn_days: int = 365,
+              cache: Cache | None = None) -> Audit:
+    """One check of the whole project (every rule selected by the config), then its aggregates.
+    `cache`: the one to use (the history reuses it), else the project's own."""
     report = check(settings, [settings.root], select, ignore, baseline=baseline, jobs=jobs, use_cache=use_cache,
-                   progress=progress, keep_project=True)
+                   progress=progress, keep_project=True, cache=cache)
     churn = git_churn(settings.root, churn_days)
     return collect(report, settings.root, churn, churn_days)
 
@@ -105,7 +108,7 @@ def run_audit(settings: Settings, select: list[str], ignore: list[str], baseline
 def collect(report: Report, root: Path, churn: dict[str, int] | None, churn_days: int = 365) -> Audit:
     project: ProjectModel = report.project
     sources = report.sources
-    relative = _root_relative(root)
+    relative = root_relative(root)
     statuses = [("open", report.violations), ("baselined", report.baselined_violations),
                 ("suppressed", report.suppressed_violations)]
     findings: list[Finding] = []
@@ -184,7 +187,7 @@ def _snippet(lines: list[str], line: int) -> list[tuple[int, str]]:
     return [(number, lines[number - 1]) for number in range(start, end + 1)]
 
 
-def _root_relative(root: Path):
+def root_relative(root: Path):
     """Displayed path (relative to the working directory) -> root-relative, "/" separators."""
     cwd, resolved = Path.cwd(), root.resolve()
 

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from layerguard import __version__
 from layerguard.audit.collect import FAMILIES, Audit
 from layerguard.audit.text import density_style
+from layerguard.checkers import RULES_BY_CODE
 
 TEMPLATES = Path(__file__).parent / "templates"
 FAMILY_COLOURS = {"LG1": "#d9480f", "LG2": "#1971c2", "LG3": "#7048e8", "LG4": "#2f9e44", "LG5": "#e67700",
@@ -41,9 +42,26 @@ def render_html(audit: Audit) -> str:
         script_hash=f"sha256-{digest}", worst=audit.worst_app(),
         rule_bars=_bars([(code, n, FAMILY_COLOURS.get(code[:3], "#868e96")) for code, n in audit.by_code.items()]),
         app_bars=_app_bars(audit), cells=_cells(audit), graph=_graph(audit), trend=_trend(audit),
+        finding_groups=finding_groups(audit),
         apps_with_findings=sorted({f.app for f in audit.findings}),
         codes_with_findings=sorted({f.violation.code for f in audit.findings}),
     )
+
+
+def finding_groups(audit: Audit) -> list[dict]:
+    """The findings as the page lists them: by app, the app with the most findings
+    first, then by rule within the app, the most frequent rule first (ties by name and
+    code); inside a rule group, by path and line (collect.py's order)."""
+    by_app: dict[str, dict[str, list]] = {}
+    for finding in audit.findings:
+        by_app.setdefault(finding.app, {}).setdefault(finding.violation.code, []).append(finding)
+    groups = []
+    for app, by_code in by_app.items():
+        rules = [{"code": code, "name": RULES_BY_CODE[code].name if code in RULES_BY_CODE else code,
+                  "count": len(found), "findings": found} for code, found in by_code.items()]
+        rules.sort(key=lambda rule: (-rule["count"], rule["code"]))
+        groups.append({"app": app, "count": sum(rule["count"] for rule in rules), "rules": rules})
+    return sorted(groups, key=lambda group: (-group["count"], group["app"]))
 
 
 def _bars(rows: list[tuple[str, int, str]]) -> list[dict]:
