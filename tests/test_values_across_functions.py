@@ -53,3 +53,21 @@ def test_show_untyped_lists_the_silent_writes_with_the_reason(tmp_path):
         "shop/helpers.py:22:5: thing.save(): `thing` is a parameter without annotation whose call sites "
         "do not agree on one model",
     ]
+
+
+def test_copies_annotated_locals_and_querysets_built_up_in_a_helper_are_typed(tmp_path):
+    project = copy_fixture("built_up_copied_and_annotated_values", tmp_path)
+    views = [line for path, line in _lg101_lines(project) if path == "gym/views.py"]
+    # copy.copy(routine) annotated Routine, copy.deepcopy of a loop variable over a reverse
+    # manager, `routine: Routine | None = data.get(...)`, and templates() whose `routines`
+    # is rebound with `.filter()`; template_or_first() (queryset or instance), the dict
+    # annotated `dict` and the copy of request.GET stay silent.
+    assert views == [13, 17, 23, 29]
+
+
+def test_admin_actions_named_in_actions_and_receivers_of_signal_lists_are_typed(tmp_path):
+    project = copy_fixture("admin_actions_and_signal_lists", tmp_path)
+    # publish() (imported, parameters named as it likes) and the method named "unpublish"
+    # in `actions` get the admin's queryset; a method not in `actions` stays silent; a
+    # receiver of [post_save, post_delete] gets the sender's instance.
+    assert _lg101_lines(project) == [("blog/actions.py", 2), ("blog/admin.py", 12), ("blog/handlers.py", 9)]

@@ -73,6 +73,8 @@ class ClassFact:
     # `Meta.model`; and the models an `@admin.register(...)` decorator registers.
     model_refs: dict[str, str] = field(default_factory=dict)
     registers: list[str] = field(default_factory=list)
+    # A ModelAdmin's `actions = [make_published, "archive"]`: functions and method names, as written.
+    actions: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -429,6 +431,10 @@ class _FactCollector(ast.NodeVisitor):
             return
         if name == "queryset" and (root := _queryset_model(value)):
             cls.model_refs["queryset"] = root
+        if name == "actions" and isinstance(value, (ast.List, ast.Tuple)):
+            cls.actions = [e.value if isinstance(e, ast.Constant) and isinstance(e.value, str) else dotted_name(e)
+                           for e in value.elts]
+            cls.actions = [action for action in cls.actions if action]
         if not isinstance(value, ast.Call):
             return
         callee = dotted_name(value.func) or ""
@@ -483,7 +489,7 @@ class _FactCollector(ast.NodeVisitor):
                 params=params,
                 class_qualname=owner.qualname if owner is not None else None,
                 is_async=isinstance(node, ast.AsyncFunctionDef),
-                receives=[r for r in map(_receives, node.decorator_list) if r],
+                receives=[pair for decorator in node.decorator_list for pair in _receives(decorator)],
             )
         )
         summary = _summarize(node, self._texts, is_method=owner is not None)
@@ -516,13 +522,15 @@ def _queryset_model(value: ast.expr) -> str | None:
     return None
 
 
-def _receives(node: ast.expr) -> tuple[str, str | None] | None:
-    """`receiver(post_save, sender=Order)` -> ("post_save", "Order")."""
+def _receives(node: ast.expr) -> list[tuple[str, str | None]]:
+    """`receiver(post_save, sender=Order)` -> [("post_save", "Order")]; a list or tuple of
+    signals (`receiver([post_save, post_delete], sender=Order)`) gives one pair each."""
     if not (isinstance(node, ast.Call) and _decorator_name(node).endswith("receiver") and node.args):
-        return None
-    signal = dotted_name(node.args[0])
+        return []
+    first = node.args[0]
+    signals = first.elts if isinstance(first, (ast.List, ast.Tuple)) else [first]
     sender = next((dotted_name(k.value) for k in node.keywords if k.arg == "sender"), None)
-    return (signal, sender) if signal else None
+    return [(signal, sender) for signal in map(dotted_name, signals) if signal]
 def _manager_parts(call: ast.Call) -> list[str]:
     """The classes a manager is made of: `M()`, `Q.as_manager()`, `M.from_queryset(Q)()`."""
     parts = []
@@ -793,7 +801,7 @@ def signature(facts: ModuleFacts) -> str:
             f.through_is_string) for f in c.fields]) for c in facts.classes],
         [(f.name, f.qualname, f.decorators, f.params, f.class_qualname, f.is_async, f.receives)
          for f in facts.functions],
-        [sorted(c.model_refs.items()) + c.registers for c in facts.classes],
+        [sorted(c.model_refs.items()) + c.registers + c.actions for c in facts.classes],
         facts.signal_connections,
         facts.admin_registrations,
         # What the flow solver reads: a changed return, call or `self.x =` re-checks every file.

@@ -216,6 +216,9 @@ class OrmTyper:
             if value and value.kind in ("queryset", "manager", "related", "list"):
                 return OrmType("instance", value.model)
             return None
+        if value is None and origin.kind == "assign" and origin.annotation:
+            # `connect_to: Exercise | None = validated_data.get(...)`: what the author declared
+            return self._type_of_origin(Origin("annotation", annotation=origin.annotation), env)
         return value
 
     def _parameter(self, origin: Origin) -> OrmType | None:
@@ -348,6 +351,9 @@ class OrmTyper:
             return None
         if qualified == "django.contrib.auth.get_user_model":
             return OrmType("class", USER_MODEL)
+        if qualified in ("copy.copy", "copy.deepcopy") and len(node.args) == 1:
+            copied = self.type_of(node.args[0], env)  # `routine_copy = copy.copy(routine)`: an instance still
+            return copied if copied and copied.kind == "instance" else None
         if qualified in MODEL_CLASS_CALLS:
             return OrmType("class", None)
         if dotted in ("list", "sorted") and len(node.args) == 1 and not node.keywords:

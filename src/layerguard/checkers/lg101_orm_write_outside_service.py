@@ -399,6 +399,66 @@ class OrmWriteOutsideService(Rule):
                 "class Order(models.Model):\n"
                 "    total = models.IntegerField(default=0)\n    paid = models.BooleanField(default=False)\n"
                 "    unpaid = OrderQuerySet.as_manager()\n")}),
+        # An admin action named in `actions = [...]` gets a queryset of the admin's model,
+        # whatever it calls its parameters (a function, or a method named by a string).
+        Example("""
+            from django.contrib import admin
+            from shop.models import Order
+
+            def mark_paid(modeladmin, request, orders):
+                orders.update(paid=True)  # expect
+
+            @admin.register(Order)
+            class OrderAdmin(admin.ModelAdmin):
+                actions = [mark_paid, "archive"]
+
+                def archive(self, request, chosen):
+                    chosen.delete()  # expect
+            """, path="shop/admin.py"),
+        # A receiver of a list of signals gets the sender's instance.
+        Example("""
+            from django.db.models.signals import post_delete, post_save
+            from django.dispatch import receiver
+            from shop.models import Order
+
+            @receiver([post_save, post_delete], sender=Order)
+            def touch(sender, instance, **kwargs):
+                instance.delete()  # expect
+            """, path="shop/handlers.py"),
+        # A copy of an instance is an instance (`copy.copy`, `copy.deepcopy`).
+        Example("""
+            import copy
+            from django.shortcuts import get_object_or_404
+            from shop.models import Order
+
+            def duplicate(request, pk):
+                order = get_object_or_404(Order, pk=pk)
+                clone = copy.copy(order)
+                clone.pk = None
+                clone.save()  # expect
+            """),
+        # An annotated local: the annotation, when its value says nothing.
+        Example("""
+            from shop.models import Order
+
+            def close(request, data):
+                order: Order | None = data.get("order")
+                if order:
+                    order.delete()  # expect
+            """),
+        # A helper that builds a queryset step by step returns that queryset.
+        Example("""
+            from shop.models import Order
+
+            def pending_orders(customer=None):
+                orders = Order.objects.filter(paid=False)
+                if customer:
+                    orders = orders.filter(customer=customer)
+                return orders
+
+            def cancel(request):
+                pending_orders(request.user).update(paid=True)  # expect
+            """),
     ]
 
     VALID = [
@@ -555,6 +615,38 @@ class OrmWriteOutsideService(Rule):
                 "shop/lookups.py": ("from shop.models import Order\n\n"
                                     "def order_total(pk) -> dict:\n    return Order.objects.filter(pk=pk).values().first()\n"),
             }),
+        # `actions` on a class that is not a ModelAdmin says nothing about its functions.
+        Example("""
+            def mark(toolbar, request, items):
+                items.update(done=True)
+
+            class Toolbar:
+                actions = [mark]
+            """, path="shop/toolbar.py"),
+        # A copy of a dict, a local annotated as a dict, a name that is a queryset on one
+        # path and an instance on another: none is known to be a model write.
+        Example("""
+            import copy
+            from shop.models import Order
+
+            DEFAULTS = {"page": 1}
+
+            def options(request, data):
+                chosen = copy.deepcopy(DEFAULTS)
+                chosen.update(page=2)
+                entry: dict = data.get("entry")
+                entry.update(seen=True)
+                return chosen
+
+            def first_or_all(flag):
+                orders = Order.objects.all()
+                if flag:
+                    orders = orders.first()
+                return orders
+
+            def touch(request):
+                first_or_all(True).update(paid=True)
+            """),
     ]
 
     def check_match(self, match: SemgrepMatch, rule: SemgrepRule, context: FileContext) -> Violation | None:

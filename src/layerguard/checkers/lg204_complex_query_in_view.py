@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from layerguard.checkers.base import Example, FileContext, Rule
-from layerguard.typemodel.queries import chains_in, complexity
+from layerguard.typemodel.queries import OWN_QUERY, Chain, chains_in, complexity, owner_key, subquery_owner
 from layerguard.violation import Violation
 
 DEFAULT_MAX_CHAIN = 4
@@ -18,7 +18,8 @@ class ComplexQueryInView(Rule):
     `Exists`, `Window` or `RawSQL`, or more than `max-related-paths` (default 3)
     `select_related` / `prefetch_related` paths. One finding per query, where the query
     starts, even when it is built over several statements (`qs = Order.objects.filter(...)`
-    then `qs = qs.annotate(...)`).
+    then `qs = qs.annotate(...)`) or reads subqueries bound to names (`newest =
+    Item.objects.filter(order=OuterRef("pk"))...`, then `.annotate(n=Subquery(newest))`).
 
     ## Why is this bad?
     Reads belong in selectors as writes belong in services (HackSoft Django Styleguide,
@@ -112,6 +113,29 @@ class ComplexQueryInView(Rule):
                 orders = orders.annotate(n=Count("items"))
                 return orders.order_by("-n")
             """),
+        # A subquery bound to a name is part of the query that reads it: one finding, where
+        # the outer query starts; when the outer queryset cannot be typed (a parameter),
+        # where its first subquery starts.
+        Example("""
+            from django.db.models import Count, OuterRef, Subquery
+
+            from shop.models import Item, Order
+
+            def order_report(request):
+                newest = Item.objects.filter(order=OuterRef("pk")).order_by("-id").values("sku")[:1]
+                counted = Subquery(Item.objects.filter(order=OuterRef("pk")).values("order").annotate(n=Count("pk")))
+                return Order.objects.filter(paid=True).annotate(newest_sku=Subquery(newest), n=counted)  # expect
+
+            def annotate_orders(request, queryset, tree):
+                counts = Item.objects.filter(order=OuterRef("pk")).values("order").annotate(n=Count("pk"))  # expect
+                newest = Item.objects.filter(order=OuterRef("pk")).order_by("-id").values("sku")[:1]
+                if tree:
+                    oldest = Item.objects.filter(order=OuterRef("pk")).order_by("id").values("sku")[:1]
+                else:
+                    oldest = None
+                queryset = queryset.annotate(item_count=Subquery(counts.values("n")))
+                return queryset.annotate(newest_sku=Subquery(newest), oldest_sku=Subquery(oldest))
+            """),
         Example("""
             from shop.models import Order
 
@@ -194,23 +218,69 @@ def complex_queries(context: FileContext, scope, code: str, layer: str, hint: st
                     max_chain: int, max_related: int) -> Iterable[Violation]:
     """One violation per query in `scope` that is more than a lookup (LG204, LG304)."""
     # Keyed by the node where the query starts: its continuations (`qs = qs.filter(...)`)
-    # are the same query.
-    reported: dict[int, tuple[object, list[str], int]] = {}
+    # are the same query, and so are the subqueries bound to a name and read inside it.
+    queries: dict[object, _Query] = {}
+    owners: dict[int, object] = {}
     for chain in chains_in(context, scope):
         if chain.writes:
             continue  # a write is LG101's
-        found = complexity(context, chain, max_chain, max_related)
-        if not found.reasons:
-            continue
         first = chain.first
-        _, reasons, longest = reported.setdefault(id(first.node), (first, [], 0))
-        reasons.extend(reason for reason in found.features if reason not in reasons)
-        reported[id(first.node)] = (first, reasons, max(longest, found.length if found.too_long else 0))
-    for first, reasons, longest in reported.values():
-        if longest:
-            reasons = [*reasons, f"{longest} chained calls"]
+        query = queries.setdefault(id(first.node), _Query(first))
+        owner = subquery_owner(context, scope, chain)
+        if owner is not None:  # every chain of the query must agree on one outer query
+            known = owners.setdefault(id(first.node), owner)
+            if known is not OWN_QUERY and (owner is OWN_QUERY or owner_key(known) != owner_key(owner)):
+                owners[id(first.node)] = OWN_QUERY
+        found = complexity(context, chain, max_chain, max_related)
+        query.add(found.features, found.length if found.too_long else 0)
+    # Fold each subquery into the query that reads it (an outer query layerguard cannot
+    # type is keyed by the name it is built on; its first subquery stands for it).
+    merged: dict[object, _Query] = {}
+    for key, query in list(queries.items()):  # owners not seen as chains are added
+        if not query.reasons and not query.longest:
+            continue
+        target = key
+        for _ in range(10):
+            owner = owners.get(target) if isinstance(target, int) else None
+            if owner is None or owner is OWN_QUERY:
+                break
+            target = id(owner.node) if isinstance(owner, Chain) else owner
+            if isinstance(owner, Chain):
+                queries.setdefault(target, _Query(owner))
+        anchor = queries[target].first if target in queries else query.first
+        outer = merged.setdefault(target, _Query(anchor))
+        if (query.first.node.lineno, query.first.node.col_offset) < (outer.first.node.lineno,
+                                                                     outer.first.node.col_offset) \
+                and target not in queries:
+            outer.first = query.first
+        outer.add(query.reasons, query.longest)
+    for query in merged.values():
+        reasons = [*query.reasons, *([f"{query.longest} chained calls"] if query.longest else [])]
         yield context.violation(
-            code, first.node,
-            f"`{first.display()}` builds a query beyond a lookup in {layer} ({', '.join(reasons)}); "
+            code, query.first.node,
+            f"`{query.first.display()}` builds a query beyond a lookup in {layer} ({', '.join(reasons)}); "
             f"move it to a selector in {hint}",
         )
+
+
+class _Query:
+    """One query's reasons to be more than a lookup, gathered over its chains."""
+
+    def __init__(self, first: Chain):
+        self.first, self.reasons, self.longest, self.related = first, [], 0, 0
+
+    def add(self, features: list[str], longest: int) -> None:
+        for reason in features:
+            paths = _related_paths(reason)
+            if paths:  # the most loader paths any of its chains had, said once
+                self.related = max(self.related, paths)
+                self.reasons = [r for r in self.reasons if not _related_paths(r)]
+                reason = f"{self.related} select/prefetch_related paths"
+            if reason not in self.reasons:
+                self.reasons.append(reason)
+        self.longest = max(self.longest, longest)
+
+
+def _related_paths(reason: str) -> int:
+    number, _, rest = reason.partition(" ")
+    return int(number) if number.isdigit() and rest == "select/prefetch_related paths" else 0

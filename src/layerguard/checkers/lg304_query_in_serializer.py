@@ -8,6 +8,7 @@ from layerguard.checkers.lg204_complex_query_in_view import (
     DEFAULT_MAX_CHAIN, DEFAULT_MAX_RELATED_PATHS, complex_queries)
 from layerguard.facts import dotted_name
 from layerguard.typemodel.queries import PREFETCH_SERVED, chains_in, evaluated_in
+from layerguard.typemodel.signatures import framework_types
 from layerguard.violation import Violation
 
 # Serializer and field methods named get_* that are not a SerializerMethodField's.
@@ -23,7 +24,9 @@ class QueryInSerializer(Rule):
     """## What it does
     Flags a DRF serializer whose per-object method runs a query: a `get_<field>` of a
     `SerializerMethodField` (declared in the class, or any `get_<name>(self, obj)` that
-    is not one of DRF's own methods) or `to_representation`. A query is what LG205 calls
+    is not one of DRF's own methods) or `to_representation`; the object is an instance of
+    the serializer's `Meta.model`, declared in the class or a project base serializer. A
+    query is what LG205 calls
     one (`.get()`, `.count()`, `.exists()`, iterating a queryset, `get_object_or_404`), or
     a queryset built from a manager and handed on (`ItemSerializer(Item.objects.filter(
     order=obj), many=True)`). Any serializer method that builds a complex query (as
@@ -102,6 +105,21 @@ class QueryInSerializer(Rule):
             class ItemSerializer(serializers.Serializer):
                 sku = serializers.CharField()
             """, path="shop/serializers.py"),
+        # `Meta.model` inherited from a project base serializer types `obj`.
+        Example("""
+            from rest_framework import serializers
+
+            from shop.base_serializers import BaseOrderSerializer
+
+            class OrderSummarySerializer(BaseOrderSerializer):
+                first_sku = serializers.SerializerMethodField()
+
+                def get_first_sku(self, obj):
+                    return obj.items.filter(sku__startswith="A").first().sku  # expect
+            """, path="shop/serializers.py", files={"shop/base_serializers.py": (
+                "from rest_framework import serializers\n\nfrom shop.models import Order\n\n\n"
+                "class BaseOrderSerializer(serializers.ModelSerializer):\n    class Meta:\n"
+                "        model = Order\n        fields = [\"id\"]\n")}),
     ]
     VALID = [
         Example("""
@@ -167,7 +185,8 @@ class QueryInSerializer(Rule):
             if class_node is None:
                 continue
             method_fields = _method_fields(context, class_node)
-            model = _meta_model(context, class_node)
+            model = _meta_model(context, class_node) or framework_types(project).model_of(
+                project.class_qualname(context.path, cls))  # `Meta.model` of a project base
             reported: set[tuple[int, int]] = set()
             for method in class_node.body:
                 if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -209,7 +228,8 @@ def _is_per_object(method: ast.FunctionDef | ast.AsyncFunctionDef, method_fields
 
 
 def _meta_model(context: FileContext, class_node: ast.ClassDef) -> str | None:
-    """`Meta.model` of a ModelSerializer declared in the class itself."""
+    """`Meta.model` of a ModelSerializer declared in the class itself (a project base's
+    is found by the framework signatures, `FrameworkTypes.model_of`)."""
     for statement in class_node.body:
         if isinstance(statement, ast.ClassDef) and statement.name == "Meta":
             for assignment in statement.body:

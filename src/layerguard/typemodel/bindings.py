@@ -100,8 +100,8 @@ def _scope_bindings(context: FileContext, scope: ast.AST) -> dict[str, list[tupl
                     for other in {e.id for e in target.elts[1:] if isinstance(e, ast.Name)} - {first}:
                         add(other, "before-end", node, Origin("unknown"))
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            origin = Origin("assign", node.value) if node.value is not None else Origin(
-                "annotation", annotation=annotation_name(node.annotation))
+            origin = Origin("assign", node.value, annotation=annotation_name(node.annotation)) \
+                if node.value is not None else Origin("annotation", annotation=annotation_name(node.annotation))
             add(node.target.id, "before", node, origin)
         elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
             add(node.target.id, "loop", node, Origin("loop", node.iter))

@@ -44,6 +44,10 @@ COMPLEX_METHODS = {"annotate", "aggregate", "alias", "raw", "extra", "aaggregate
 COMPLEX_EXPRESSIONS = {"Subquery", "OuterRef", "Exists", "Window", "RawSQL"}
 COMPLEX_EXPRESSION_MODULES = ("django.db.models.", "django.db.models.expressions.")
 RELATED_LOADERS = {"select_related", "prefetch_related"}
+# Queryset methods whose arguments may hold a subquery (`annotate(n=Subquery(sub))`,
+# `filter(pk__in=sub)`, `filter(Exists(sub))`).
+SUBQUERY_TAKERS = {"filter", "exclude", "annotate", "alias", "aggregate", "order_by", "union", "intersection",
+                   "difference", "get", "exists", "count", "first", "last"}
 PREFETCH = {"django.db.models.Prefetch", "django.db.models.query.Prefetch"}
 
 
@@ -150,7 +154,16 @@ def _walk_body(scope: ast.AST) -> Iterator[ast.AST]:
 
 
 def chain_at(context: Any, node: ast.expr, depth: int = 0) -> Chain | None:
-    """The queryset chain that ends at `node`, or None when `node` is not one."""
+    """The queryset chain that ends at `node`, or None when `node` is not one (found once
+    per node and file: the rules ask for every call of every chain, and each chain
+    follows its start back through the chains bound to it)."""
+    memo = context.memo.setdefault("chain_at", {})
+    if id(node) not in memo:
+        memo[id(node)] = _chain_at(context, node, depth)
+    return memo[id(node)]
+
+
+def _chain_at(context: Any, node: ast.expr, depth: int) -> Chain | None:
     links: list[tuple[str, ast.AST]] = []
     current: ast.AST = node
     while True:
@@ -220,6 +233,189 @@ def complexity(context: Any, chain: Chain, max_chain: int, max_related: int) -> 
     return Complexity(reasons, length, length > max_chain)
 
 
+OWN_QUERY = "own query"  # subquery_owner's answer for a value read as a query of its own
+
+
+def subquery_owner(context: Any, scope: ast.AST, chain: Chain) -> Any:
+    """The query `chain`'s value is a subquery of, when that value is bound to a name read
+    only inside another query's call arguments (`sub = Item.objects.filter(order=OuterRef(
+    "pk"))`, then `Order.objects.annotate(n=Subquery(sub))`): the outer query's first
+    chain, or, when the outer query is not one layerguard can type
+    (`queryset.annotate(...)` on a parameter), a key for the name it is built on, so its
+    subqueries are one query too. `OWN_QUERY` when the value is read as a query of its
+    own (or by several queries); None when nothing reads it but its own continuation."""
+    if chain.evaluates or chain.writes:
+        return None
+    assignment = _assignments(context, scope).get(id(_expression_around(context, scope, chain.node)))
+    if assignment is None:  # `queryset.annotate(n=Subquery(sub.values("n")))`
+        return _argument_of(context, scope, chain.node)
+    name = assignment.targets[0].id
+    owner = None
+    parents = _parents(context, scope)
+    for use in _loads(context, scope).get(name, ()):
+        if (use.lineno, use.col_offset) <= (assignment.lineno, assignment.col_offset):
+            continue
+        if isinstance(parents.get(id(use)), ast.Attribute):
+            continue  # `sub.values(...)`: the same query continued (its own chain's origin)
+        origin = latest_binding(context, use, name)
+        if origin is None or (origin.node is not assignment.value
+                              and not _other_branch(parents, assignment, origin.node)):
+            continue
+        found = _argument_of(context, scope, use)
+        if found is None:
+            return OWN_QUERY  # read as a value of its own (returned, iterated, handed on)
+        if owner is not None and owner_key(owner) != owner_key(found):
+            return OWN_QUERY  # a subquery shared by several queries: a query of its own
+        owner = found
+    return owner
+
+
+def owner_key(owner: Any) -> Any:
+    """What identifies the query `subquery_owner` answered (its first chain's node)."""
+    return id(owner.node) if isinstance(owner, Chain) else owner
+
+
+def _expression_around(context: Any, scope: ast.AST, node: ast.AST) -> ast.AST:
+    """`node`, or the Django expression wrapping it (`Subquery(<node>)`,
+    `Coalesce(Subquery(<node>), 0)`): what a name holding a subquery is bound to."""
+    parents = _parents(context, scope)
+    current = node
+    while True:
+        parent = parents.get(id(current))
+        if isinstance(parent, ast.keyword):
+            parent = parents.get(id(parent))
+        if not (isinstance(parent, ast.Call) and current is not parent.func):
+            return current
+        dotted = dotted_name(parent.func)
+        qualified = context.project.resolve_bound(context.module, dotted) if dotted else None
+        if not (qualified and qualified.startswith("django.db.models.")):
+            return current
+        current = parent
+
+
+def _other_branch(parents: dict[int, ast.AST], assignment: ast.Assign, value: Any) -> bool:
+    """Whether `value` is bound in the other branch of an `if` that binds `assignment`
+    (`if tree: sub = X.objects...` / `else: sub = None`): the use may read either."""
+    other = parents.get(id(value)) if value is not None else None
+    if not isinstance(other, ast.Assign):
+        return False
+    def branches(node: ast.AST) -> dict[int, str]:
+        found, child, parent = {}, node, parents.get(id(node))
+        while parent is not None:
+            if isinstance(parent, ast.If):
+                found[id(parent)] = "body" if child in parent.body else "orelse"
+            child, parent = parent, parents.get(id(parent))
+        return found
+    mine, theirs = branches(assignment), branches(other)
+    return any(theirs.get(key) not in (None, side) for key, side in mine.items())
+
+
+def _argument_of(context: Any, scope: ast.AST, use: ast.expr) -> Any:
+    """What query the call argument `use` sits in, or None when it is not an argument."""
+    parents = _parents(context, scope)
+    child, node = use, parents.get(id(use))
+    argument_of: ast.Call | None = None
+    outermost: Chain | None = None
+    while node is not None and not isinstance(node, ast.stmt):
+        if isinstance(node, ast.Call) and child is not node.func:
+            argument_of = argument_of or node
+        if isinstance(node, (ast.Call, ast.Subscript)) and argument_of is not None:
+            found = chain_at(context, node)
+            if found is not None:
+                outermost = found
+        child, node = node, parents.get(id(node))
+    if argument_of is None:
+        return None
+    if outermost is not None:
+        return outermost.first
+    # An untyped receiver (`queryset.annotate(...)`): key by the name the queryset
+    # method is called on, back through its rebindings (`queryset = queryset.annotate(...)`).
+    call: ast.AST | None = argument_of
+    while call is not None and not isinstance(call, ast.stmt) and not (
+            isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in SUBQUERY_TAKERS):
+        call = parents.get(id(call))
+    if call is None or isinstance(call, ast.stmt):
+        return None  # handed to something that is not a query (a serializer, a response)
+    root = call.func.value
+    while isinstance(root, (ast.Attribute, ast.Call, ast.Subscript)):
+        root = root.func if isinstance(root, ast.Call) else root.value
+    if not isinstance(root, ast.Name):
+        return ("call", id(call))
+    at: ast.AST = call
+    for _ in range(20):
+        origin = latest_binding(context, at, root.id)
+        if origin is None or origin.kind != "assign" or not isinstance(origin.node, ast.Call):
+            break
+        value_root = origin.node
+        while isinstance(value_root, (ast.Attribute, ast.Call, ast.Subscript)):
+            value_root = value_root.func if isinstance(value_root, ast.Call) else value_root.value
+        if not (isinstance(value_root, ast.Name) and value_root.id == root.id):
+            return ("bound", id(origin.node))
+        at = origin.node
+    return ("name", root.id, id(scope), getattr(origin, "kind", None))
+
+
+def leaves_loop_after(context: Any, scope: ast.AST, loop: ast.AST, node: ast.AST) -> bool:
+    """Whether running `node` in `loop` is always followed by leaving the loop: its
+    statement is, or is followed in its own block by, a `return` or `raise` (or a `break`
+    of this loop), with no `try` in between that could go on to the next iteration. Such
+    a query runs at most once (`for field in ("pk", "slug"): if field in kwargs: return
+    get_object_or_404(qs, **{field: kwargs[field]})`), not once per row."""
+    parents = _parents(context, scope)
+    statement: ast.AST | None = node
+    while statement is not None and not isinstance(statement, ast.stmt):
+        statement = parents.get(id(statement))
+    if statement is None:
+        return False
+    block_owner = parents.get(id(statement))
+    block = next((getattr(block_owner, name) for name in ("body", "orelse", "finalbody")
+                  if statement in getattr(block_owner, name, ())), None)
+    if block is None or isinstance(block_owner, ast.Try) and statement in block_owner.body:
+        return False
+    inner_loop = False
+    current = block_owner
+    while current is not None and current is not loop:
+        if isinstance(current, (ast.Try, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return False
+        if isinstance(current, (ast.For, ast.AsyncFor, ast.While)):
+            inner_loop = True
+        current = parents.get(id(current))
+    if current is None:
+        return False
+    rest = block[block.index(statement):]
+    return any(isinstance(later, (ast.Return, ast.Raise)) or (isinstance(later, ast.Break) and not inner_loop)
+               for later in rest)
+
+
+def _scope_index(context: Any, scope: ast.AST) -> dict[str, Any]:
+    key = ("scope-index", id(scope))
+    if key not in context.memo:
+        parents: dict[int, ast.AST] = {}
+        assignments: dict[int, ast.Assign] = {}
+        loads: dict[str, list[ast.Name]] = {}
+        for node in ast.walk(scope):
+            for child in ast.iter_child_nodes(node):
+                parents[id(child)] = node
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                assignments[id(_unwrap(node.value))] = node
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                loads.setdefault(node.id, []).append(node)
+        context.memo[key] = {"parents": parents, "assignments": assignments, "loads": loads}
+    return context.memo[key]
+
+
+def _parents(context: Any, scope: ast.AST) -> dict[int, ast.AST]:
+    return _scope_index(context, scope)["parents"]
+
+
+def _assignments(context: Any, scope: ast.AST) -> dict[int, ast.Assign]:
+    return _scope_index(context, scope)["assignments"]
+
+
+def _loads(context: Any, scope: ast.AST) -> dict[str, list[ast.Name]]:
+    return _scope_index(context, scope)["loads"]
+
+
 def _complex_expressions(context: Any, links: list[ast.AST]) -> list[str]:
     found = []
     for link in links:
@@ -257,13 +453,13 @@ def prefetched_relations(context: Any, iterable: ast.expr) -> set[str] | None:
         if name != "prefetch_related" or not isinstance(link, ast.Call):
             continue
         for argument in link.args:
-            path = _prefetch_path(context, argument)
+            path = prefetch_path(context, argument)
             if path:
                 relations.add(path.split("__")[0])
     return relations
 
 
-def _prefetch_path(context: Any, argument: ast.expr) -> str | None:
+def prefetch_path(context: Any, argument: ast.expr) -> str | None:
     if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
         return argument.value
     if isinstance(argument, ast.Call) and argument.args:

@@ -65,11 +65,17 @@ class FrameworkTypes:
         self._registered: dict[str, str] = {}  # admin class -> model
         self._receivers: dict[str, str | None] = {}  # handler function -> sender model (None: any)
         self._model_cache: dict[str, str | None] = {}
+        self._actions: dict[str, str] = {}  # function or method named in an admin's `actions` -> admin class
         for module in project.modules_by_path.values():
             facts = module.facts
             for model, admin in facts.admin_registrations:
                 self._register(module, model, admin)
             for cls in facts.classes:
+                admin = f"{module.name}.{cls.qualname}"
+                for action in cls.actions:  # a method by its name, a function by reference
+                    if "." not in action:
+                        self._actions.setdefault(f"{admin}.{action}", admin)
+                    self._actions.setdefault(project.resolve(module, action), admin)
                 for model in cls.registers[:1]:  # several models: the first (same admin for each)
                     self._registered.setdefault(f"{module.name}.{cls.qualname}", self._model(module, model) or "")
             for signal, handler, sender in facts.signal_connections:
@@ -99,6 +105,11 @@ class FrameworkTypes:
         qualified = f"{module.name}.{function.qualname}"
         if qualified in self._receivers and name == "instance":
             return OrmType("instance", self._receivers[qualified])
+        admin = self._actions.get(qualified)
+        if admin is not None and self.project.is_admin_class(admin):
+            # An admin action is called (modeladmin, request, queryset), whatever it names them.
+            if position == 2:  # `self` counted for a method
+                return OrmType("queryset", self.model_of(admin))
         if function.class_qualname is None:
             names = [param for param, _ in function.params]
             if tuple(names[:3]) == ADMIN_FUNCTION_PARAMETERS and name == "queryset":

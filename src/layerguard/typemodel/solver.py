@@ -267,22 +267,32 @@ class Solver:
         key = ("binding", environment.owner, name, environment.self_type)
 
         def solve():
+            from layerguard.orm import Origin
+
             rest = environment.without(name)
             typer = self.typer(environment.module, environment.function)
-            types = []
+            types, rebindings = [], []
             for kind, text in environment.summary.bindings.get(name, ()):
                 node = self._parse(text) if text else None
                 if node is None or kind in ("unknown",):
                     return None
-                from layerguard.orm import Origin
-
                 origin = Origin({"assign": "assign", "first": "assign-first-of-tuple", "loop": "loop"}.get(kind, "x"),
                                 node=node) if kind != "annotation" else None
                 if origin is None:
                     types.append(self.annotation(text, environment.module))
+                elif kind == "assign" and _reads(node, name):
+                    rebindings.append(origin)  # `qs = qs.filter(...)`: typed from the other bindings below
                 else:
                     types.append(typer._type_of_origin(origin, rest))
-            return _agreed(types)
+            seed = _agreed(types)
+            if seed is None or not rebindings:
+                return seed
+            # A name built up step by step (`qs = M.objects.all()`, then `if x: qs = qs.filter(x=x)`)
+            # keeps its type when every rebinding, read with the name as the seed, gives it again.
+            seeded = rest.without(name)
+            seeded[name] = Origin("known", known=seed)
+            again = [typer._type_of_origin(origin, seeded) for origin in rebindings]
+            return seed if all(t == seed for t in again) else None
 
         return self._memoized(key, solve)
 
@@ -382,6 +392,10 @@ class _Environment(dict):
     def without(self, name: str, origin=None) -> _Environment:
         return _Environment({k: v for k, v in self.items() if k != name}, self.solver, self.module, self.function,
                             self.summary, self.self_type)
+
+
+def _reads(node: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
 
 
 def _agreed(types: list) -> OrmType | None:
