@@ -81,6 +81,12 @@ def _change(client: LanguageClient, uri: str, version: int, text: str) -> None:
         content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
 
 
+async def _code_actions(client: LanguageClient, uri: str, diagnostics) -> list[types.CodeAction]:
+    return await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=diagnostics[0].range,
+        context=types.CodeActionContext(diagnostics=diagnostics)))
+
+
 @pytest.mark.asyncio
 async def test_diagnostics_follow_an_edited_buffer_unsaved(client: LanguageClient):
     uri = _open(client, client.root / "shop/views.py", VIEW)
@@ -104,9 +110,7 @@ async def test_semgrep_findings_arrive_after_the_python_rules(client: LanguageCl
 async def test_a_suppression_code_action_applied_silences_the_diagnostic(client: LanguageClient):
     uri = _open(client, client.root / "shop/views.py", VIEW)
     diagnostics = await _diagnostics(client, uri, codes("LG101"))
-    actions = await client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), range=diagnostics[0].range,
-        context=types.CodeActionContext(diagnostics=diagnostics)))
+    actions = await _code_actions(client, uri, diagnostics)
     suppress = next(a for a in actions if "Suppress LG101" in a.title)
     edit = suppress.edit.changes[uri][0]
     lines = VIEW.splitlines(keepends=True)
@@ -142,9 +146,7 @@ async def test_a_config_change_is_picked_up(client: LanguageClient):
 async def test_the_fix_code_action_moves_the_write_into_services(client: LanguageClient):
     uri = _open(client, client.root / "shop/views.py", VIEW)
     diagnostics = await _diagnostics(client, uri, codes("LG101"))
-    actions = await client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), range=diagnostics[0].range,
-        context=types.CodeActionContext(diagnostics=diagnostics)))
+    actions = await _code_actions(client, uri, diagnostics)
     fix = next(a for a in actions if a.title.startswith("Fix LG101"))
     assert "shop/services.py" in fix.title and fix.title.endswith("(unsafe)")
     edits = {change.text_document.uri: change.edits[0].new_text

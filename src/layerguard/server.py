@@ -124,8 +124,9 @@ class LayerguardServer(LanguageServer):
         self.diagnosed[uri] = violations
         path = self.relative(uri)
         source = self.workspace_model.sources.get(path, b"") if self.workspace_model and path else b""
+        lines = source.split(b"\n")  # once per publish, not per diagnostic
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=uri, version=version, diagnostics=[_diagnostic(v, source) for v in violations]))
+            uri=uri, version=version, diagnostics=[_diagnostic(v, lines) for v in violations]))
 
     def schedule(self, uri: str, version: int | None) -> None:
         """Debounced check of a changed buffer (the last change within the delay wins)."""
@@ -149,9 +150,8 @@ class LayerguardServer(LanguageServer):
             self.check(uri, document.version, scan=True)
 
 
-def _diagnostic(violation: Violation, source: bytes = b"") -> types.Diagnostic:
+def _diagnostic(violation: Violation, lines: list[bytes]) -> types.Diagnostic:
     rule = RULES_BY_CODE.get(violation.code)
-    lines = source.split(b"\n")
     start = _utf16_column(lines, violation.line, violation.column)
     end = _utf16_column(lines, violation.end_line, violation.end_column)
     return types.Diagnostic(
