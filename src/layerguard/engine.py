@@ -10,12 +10,14 @@ parser.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
 import posixpath
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
@@ -142,6 +144,22 @@ def _key(*parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
+@contextmanager
+def _rare_collections():
+    """The cyclic garbage collector run seldom while checking (and in the workers forked
+    meanwhile): a run allocates millions of objects that hold no cycles (`ast` trees,
+    facts, violations), and by default a collection runs every 700 allocations, a full one
+    walking every fact held; on saleor cold that was a fifth of the run's CPU. Memory
+    is freed by reference counting as before (peak RSS unchanged)."""
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+@_rare_collections()
 def check(settings: Settings, paths: list[Path], select: list[str], ignore: list[str],
           baseline: list[BaselineEntry] | None = None, jobs: int | None = None, use_cache: bool = True,
           progress: Progress | None = None, keep_project: bool = False, cache: Cache | None = None,
@@ -343,6 +361,9 @@ def _check_files(paths: list[str], state: tuple, jobs: int | None, progress: Cal
     progress(0)
     if workers > 1 and len(paths) >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
         _WORKER_STATE = state
+        # The workers share the parent's heap until they write to it: frozen, a collection
+        # in a worker neither walks nor touches (copies) the inherited project model.
+        gc.freeze()
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 chunk = max(8, len(paths) // (workers * 16))
@@ -352,6 +373,7 @@ def _check_files(paths: list[str], state: tuple, jobs: int | None, progress: Cal
                         progress(len(results))
         finally:
             _WORKER_STATE = None
+            gc.unfreeze()
     else:
         for path in paths:
             results.append(_check_file(path, *_arguments(path, state)))
