@@ -107,3 +107,20 @@ def test_a_comment_or_reindent_inside_a_multi_line_value_keeps_the_signature():
     assert signature(extract_facts(commented)) == base
     assert signature(extract_facts(reindented)) == base
     assert signature(extract_facts(changed)) != base  # not blind: a real change does count
+
+
+def test_a_hash_inside_a_string_of_a_multi_line_value_is_not_a_comment():
+    """Comments are dropped from a multi-line value's kept text, a `#` inside a string is not."""
+    from layerguard.facts import signature
+
+    before = textwrap.dedent("""
+        def link(pk):
+            return get_link(
+                "/orders/#" + pk,
+                anchor="#top",
+            )
+        """).encode()
+    commented = before.replace(b'anchor="#top",', b'anchor="#top",  # the page\'s top')
+    facts = extract_facts(before)
+    assert facts.summaries["link"].return_values == ['get_link(\n"/orders/#" + pk,\nanchor="#top",\n)']
+    assert signature(extract_facts(commented)) == signature(facts)

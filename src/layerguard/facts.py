@@ -567,12 +567,45 @@ class _Texts:
         end = starts[node.end_lineno - 1] + node.end_col_offset
         if end - start > self.LIMIT or end <= start:
             return None
+        text = self.source[start:end].decode("utf-8", "replace")
         if node.end_lineno != node.lineno:
             # A value over several lines is kept canonical: a comment or a re-indented
             # line inside it changes nothing it means, and must not change the file's
             # signature (which re-checks every other file, and rebuilds the server's model).
+            return _canonical_lines(text, node)
+        return text
+
+
+def _canonical_lines(text: str, node: ast.AST) -> str:
+    """A multi-line expression's text without its comments, each line stripped, blank
+    lines dropped: what is left is what the expression says (a string literal spanning
+    lines keeps its words, its margins may go), at a third of the cost of `ast.unparse`.
+    Texts with a `#` are tokenized to tell a comment from a `#` inside a string."""
+    if "#" in text:
+        without = _without_comments(text)
+        if without is None:  # not Python this tokenizer reads (newer syntax, lowered)
             return ast.unparse(node)
-        return self.source[start:end].decode("utf-8", "replace")
+        text = without
+    return "\n".join(line for line in (line.strip() for line in text.split("\n")) if line)
+
+
+def _without_comments(text: str) -> str | None:
+    import io
+    import tokenize
+
+    lines = text.split("\n")
+    comments = []
+    try:  # in brackets, so that every line break is one inside an expression
+        for token in tokenize.generate_tokens(io.StringIO(f"(\n{text}\n)").readline):
+            if token.type == tokenize.COMMENT:
+                comments.append(token.start)
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    for line, column in comments:
+        index = line - 2  # the bracket's line comes first
+        if 0 <= index < len(lines):
+            lines[index] = lines[index][:column]
+    return "\n".join(lines)
 
 
 # Callees whose calls never tell anything about a project function's parameters.
