@@ -622,6 +622,12 @@ _NOT_PROJECT_CALLEES = {
     "reverse", "Response", "render", "redirect", "HttpResponse", "JsonResponse", "format_html", "mark_safe",
 }
 _CARRIES_VALUE = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Await)
+# The statements that hold others, and their fields that do, in _STATEMENT_FIELDS' order.
+_NESTED_STATEMENTS = {
+    kind: tuple(name for name in _STATEMENT_FIELDS if name in kind._fields)
+    for kind in (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Match, ast.Try,
+                 getattr(ast, "TryStar", ast.Try), ast.ExceptHandler, ast.match_case)
+}
 
 
 def _summarize(node: ast.FunctionDef | ast.AsyncFunctionDef, texts: _Texts, is_method: bool
@@ -678,17 +684,20 @@ def _summarize(node: ast.FunctionDef | ast.AsyncFunctionDef, texts: _Texts, is_m
     # Statements only (the expression trees are most of a file): returns, assignments, loop and
     # `with` targets, and the calls that are a statement or a statement's whole value.
     stack = list(node.body)
+    pop, extend = stack.pop, stack.extend
     while stack:
-        current = stack.pop()
-        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        current = pop()
+        kind = type(current)  # (by type, not isinstance: this loop runs for every statement)
+        if kind is ast.Return:
+            if current.value is not None:
+                if summary.returns is None:  # an annotation is what it returns
+                    summary.return_values.append(keep(current.value))
+                call(current.value)
             continue
-        if isinstance(current, ast.Return) and current.value is not None:
-            if summary.returns is None:  # an annotation is what it returns
-                summary.return_values.append(keep(current.value))
+        if kind is ast.Expr:
             call(current.value)
-        elif isinstance(current, ast.Expr):
-            call(current.value)
-        elif isinstance(current, ast.Assign):
+            continue
+        if kind is ast.Assign:
             call(current.value)
             for target in current.targets:
                 if is_method and isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
@@ -696,28 +705,30 @@ def _summarize(node: ast.FunctionDef | ast.AsyncFunctionDef, texts: _Texts, is_m
                     summary.self_attributes.append((target.attr, keep(current.value)))
                 else:
                     bind(target, "assign", current.value)
-        elif isinstance(current, ast.AnnAssign):
+            continue
+        if kind is ast.AnnAssign:
             call(current.value)
             if isinstance(current.target, ast.Name):
                 if current.value is not None:
                     bind(current.target, "assign", current.value)
                 else:
                     bind(current.target, "annotation", current.annotation)
-        elif isinstance(current, (ast.For, ast.AsyncFor)):
+            continue
+        nested = _NESTED_STATEMENTS.get(kind)
+        if nested is None:  # a simple statement, or a definition (summarized on its own)
+            continue
+        if kind is ast.For or kind is ast.AsyncFor:
             bind(current.target, "loop", current.iter)
-        elif isinstance(current, (ast.With, ast.AsyncWith)):
+        elif kind is ast.With or kind is ast.AsyncWith:
             for item in current.items:
                 if item.optional_vars is not None:
                     bind(item.optional_vars, "unknown", None)
-        elif isinstance(current, (ast.If, ast.While)) and isinstance(current.test, ast.NamedExpr):
+        elif (kind is ast.If or kind is ast.While) and isinstance(current.test, ast.NamedExpr):
             bind(current.test.target, "assign", current.test.value)
-        for name in _STATEMENT_FIELDS:
-            children = getattr(current, name, None)
-            if isinstance(children, list):
-                stack.extend(child for child in children if isinstance(child, (ast.stmt, ast.excepthandler,
-                                                                                ast.match_case)))
-        if isinstance(current, ast.match_case):
-            stack.extend(current.body)
+        for name in nested:
+            extend(getattr(current, name))
+        if kind is ast.match_case:
+            extend(current.body)
     if not (summary.returns or summary.return_values or summary.self_attributes or summary.calls):
         return None
     # Walked from the end: put everything back in source order.
