@@ -602,11 +602,19 @@ def _summarize(node: ast.FunctionDef | ast.AsyncFunctionDef, texts: _Texts, is_m
     def keep(value: ast.AST | None) -> str | None:
         if value is None:
             return None
-        root = value
-        while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call, ast.Await)):
-            root = root.func if isinstance(root, ast.Call) else root.value
-        if isinstance(root, ast.Name):
-            read.add(root.id)
+        roots = [value]
+        while roots:  # `doc.parent or doc`, `a if c else b`: each operand's root name
+            root = roots.pop()
+            if isinstance(root, ast.BoolOp):
+                roots.extend(root.values)
+                continue
+            if isinstance(root, ast.IfExp):
+                roots.extend((root.body, root.orelse))
+                continue
+            while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call, ast.Await)):
+                root = root.func if isinstance(root, ast.Call) else root.value
+            if isinstance(root, ast.Name):
+                read.add(root.id)
         if isinstance(value, ast.Call):  # names passed to a call (`get_object_or_404(Feed, ...)`)
             read.update(a.id for a in value.args if isinstance(a, ast.Name))
         return texts.of(value)
@@ -676,8 +684,11 @@ def _summarize(node: ast.FunctionDef | ast.AsyncFunctionDef, texts: _Texts, is_m
             for item in current.items:
                 if item.optional_vars is not None:
                     bind(item.optional_vars, "unknown", None)
-        elif isinstance(current, (ast.If, ast.While)) and isinstance(current.test, ast.NamedExpr):
-            bind(current.test.target, "assign", current.test.value)
+        elif isinstance(current, (ast.If, ast.While)):
+            test = current.test  # `if x := ...`, `elif a and (x := ...)`
+            for named in [test] if not isinstance(test, ast.BoolOp) else test.values:
+                if isinstance(named, ast.NamedExpr):
+                    bind(named.target, "assign", named.value)
         for name in _STATEMENT_FIELDS:
             children = getattr(current, name, None)
             if isinstance(children, list):
