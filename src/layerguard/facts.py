@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 RELATION_FIELDS = {"ForeignKey": "fk", "OneToOneField": "o2o", "ManyToManyField": "m2m",
                    "GenericRelation": "generic", "ParentalKey": "fk", "ParentalManyToManyField": "m2m",
-                   "TreeForeignKey": "fk", "TreeOneToOneField": "o2o", "TreeManyToManyField": "m2m"}
+                   "TreeForeignKey": "fk", "TreeOneToOneField": "o2o", "TreeManyToManyField": "m2m",
+                   "GenericForeignKey": "gfk"}
 
 
 @dataclass
@@ -760,7 +761,8 @@ def _is_abstract(node: ast.ClassDef) -> bool:
 
 def _field_fact(name: str, callee: str, kind: str, call: ast.Call) -> FieldFact:
     keywords = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
-    target_node = call.args[0] if call.args else keywords.get("to")
+    # A GenericForeignKey's arguments name its own fields, not a target: it points at any model.
+    target_node = None if kind == "gfk" else call.args[0] if call.args else keywords.get("to")
     target, target_is_string = _reference(target_node)
     through, through_is_string = _reference(keywords.get("through"))
     related = keywords.get("related_name")

@@ -70,6 +70,8 @@ class FrameworkSignatures(Protocol):
 
     def manager_call(self, model: str, method: str) -> OrmType | None | bool: ...
 
+    def function_call(self, qualified: str) -> OrmType | None: ...
+
 
 @dataclass(frozen=True)
 class OrmType:
@@ -422,6 +424,8 @@ class OrmTyper:
             return None
         if qualified == "django.contrib.auth.get_user_model":
             return OrmType("class", USER_MODEL)
+        if self.framework is not None and (known := self.framework.function_call(qualified)) is not None:
+            return known  # `authenticate(request, ...)`
         if qualified in ("copy.copy", "copy.deepcopy") and len(node.args) == 1:
             copied = self.type_of(node.args[0], env)  # `routine_copy = copy.copy(routine)`: an instance still
             return copied if copied and copied.kind == "instance" else None

@@ -30,7 +30,8 @@ class OrmWriteOutsideService(Rule):
     `Order(...)`, `Order.objects.get(...)`, `get_object_or_404(Order, ...)`, a parameter
     annotated `Order`, `self.get_object()` in a view, `request.user`, and whatever the
     model graph reaches from a known instance or class (`item.order.customer`, reverse
-    managers by `related_name` or `<model>_set`, many-to-many both ways, `user.groups`,
+    managers by `related_name` or `<model>_set`, many-to-many both ways, `user.groups`, a
+    GenericForeignKey (an instance of some model),
     `Order.tags.through.objects`), the loop variable over any of those (`for i, order in
     enumerate(orders)` and `zip(...)` too), what all operands of `a or b` agree on, and the manager
     of a model class held in a variable (`type[Order]`, `apps.get_model(...)`) are writes,
@@ -38,7 +39,7 @@ class OrmWriteOutsideService(Rule):
     admin's `save_model` (an admin registered for a model, whatever third-party base it has),
     `formset.save(commit=False)` in its `save_formset`, an admin action's `queryset`, a
     `post_save` receiver's `instance`, a `user_logged_in` receiver's `user`,
-    `Site.objects.get_current()`, `ContentType.objects.get_for_model()`,
+    `Site.objects.get_current()`, `ContentType.objects.get_for_model()`, `authenticate()`,
     DRF's `perform_destroy(instance)`, `serializer.save()` in `perform_create`, a
     ModelForm's `super().save(commit=False)`, `self.object`, `self.get_queryset()`). Values that cross a function boundary are
     followed across the project (typemodel/solver.py): what a project function or a custom
@@ -529,6 +530,35 @@ class OrmWriteOutsideService(Rule):
                 for order in (Order.objects.first(), Order.objects.last()):
                     order.delete()  # expect
             """),
+        # `authenticate()` returns the user; a GenericForeignKey is an instance of some model;
+        # a list annotated and built empty, then appended to.
+        Example("""
+            from django.contrib.auth import authenticate
+            from shop.models import Item
+
+            def login_by_link(request, rows):
+                user = authenticate(request, token=request.GET["t"])
+                user.save()  # expect
+                for flag in Item.objects.filter(sku="spam"):
+                    flag.content_object.delete()  # expect
+                bucket: list[tuple[Item, dict]] = []
+                for row in rows:
+                    bucket.append((Item(sku=row), row))
+                for item, row in bucket:
+                    item.save()  # expect
+            """, files={"shop/models.py": """
+from django.contrib.auth.models import User
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class Item(models.Model):
+    sku = models.CharField(max_length=20)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, null=True)
+    object_id = models.PositiveIntegerField(null=True)
+    content_object = GenericForeignKey("content_type", "object_id")
+"""}),
         # An admin registered with a third-party base (from an `admin` module), and its
         # `save_formset`: `formset.save(commit=False)` and `deleted_objects` are instances.
         Example("""

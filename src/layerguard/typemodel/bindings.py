@@ -110,6 +110,10 @@ def _scope_bindings(context: FileContext, scope: ast.AST) -> dict[str, list[tupl
                 and isinstance(node.value, ast.List) and not node.value.elts:
             built.append((node.targets[0].id, node))
             continue
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
+                and isinstance(node.value, ast.List) and not node.value.elts:
+            built.append((node.target.id, node))  # `bucket: list[tuple[Ingredient, dict]] = []`
+            continue
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
@@ -149,7 +153,7 @@ def _scope_bindings(context: FileContext, scope: ast.AST) -> dict[str, list[tupl
         # (`for rule, channels in pairs:` after `pairs.append((rule, channels))`).
         values = appended.get(name)
         value = ast.List(elts=values, ctx=ast.Load()) if values and None not in values else node.value
-        add(name, "before-end", node, Origin("assign", value))
+        add(name, "before-end" if isinstance(node, ast.Assign) else "before", node, Origin("assign", value))
     if memo is not None:
         memo["scope_bindings"][id(scope)] = (scope, index)  # the scope kept alive: its id stays its own
     return index

@@ -61,6 +61,12 @@ MODEL_SIGNALS = {"pre_save", "post_save", "pre_delete", "post_delete", "pre_init
 # Django's auth signals: the receiver's `user` is the user model's instance, whatever `sender` is.
 USER_SIGNALS = {"django.contrib.auth.signals.user_logged_in": "user",
                 "django.contrib.auth.signals.user_logged_out": "user"}
+# Django functions that return a model instance, by qualified name (`authenticate()` gives
+# the user model's instance, or None).
+FUNCTION_RETURNS = {
+    "django.contrib.auth.authenticate": ("instance", USER_MODEL),
+    "django.contrib.auth.aauthenticate": ("instance", USER_MODEL),
+}
 # Contrib managers' own methods (`Site.objects.get_current()`), by model and method: what
 # they return; None for a value that is not a model's (a dict, nothing). The user model's
 # `create_user` / `get_by_natural_key` are instance getters of every manager (orm.py).
@@ -168,6 +174,11 @@ class FrameworkTypes:
         role = self.role(cls)
         gives = SUPER_CALLS.get((role, method)) if role else None
         return self._known(gives, cls)
+
+    def function_call(self, qualified: str) -> OrmType | None:
+        """What calling the Django function `qualified` returns, if the table says."""
+        found = FUNCTION_RETURNS.get(qualified)
+        return OrmType(*found) if found else None
 
     def manager_call(self, model: str, method: str) -> OrmType | None | bool:
         """What `Model.objects.method()` returns for a contrib manager's own method; False
