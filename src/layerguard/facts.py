@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 RELATION_FIELDS = {"ForeignKey": "fk", "OneToOneField": "o2o", "ManyToManyField": "m2m",
                    "GenericRelation": "generic", "ParentalKey": "fk", "ParentalManyToManyField": "m2m",
-                   "TreeForeignKey": "fk", "TreeOneToOneField": "o2o", "TreeManyToManyField": "m2m"}
+                   "TreeForeignKey": "fk", "TreeOneToOneField": "o2o", "TreeManyToManyField": "m2m",
+                   "GenericForeignKey": "gfk"}
 
 
 @dataclass
@@ -641,11 +642,19 @@ def _summarize(node: ast.FunctionDef | ast.AsyncFunctionDef, texts: _Texts, is_m
     def keep(value: ast.AST | None) -> str | None:
         if value is None:
             return None
-        root = value
-        while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call, ast.Await)):
-            root = root.func if isinstance(root, ast.Call) else root.value
-        if isinstance(root, ast.Name):
-            read.add(root.id)
+        roots = [value]
+        while roots:  # `doc.parent or doc`, `a if c else b`: each operand's root name
+            root = roots.pop()
+            if isinstance(root, ast.BoolOp):
+                roots.extend(root.values)
+                continue
+            if isinstance(root, ast.IfExp):
+                roots.extend((root.body, root.orelse))
+                continue
+            while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call, ast.Await)):
+                root = root.func if isinstance(root, ast.Call) else root.value
+            if isinstance(root, ast.Name):
+                read.add(root.id)
         if isinstance(value, ast.Call):  # names passed to a call (`get_object_or_404(Feed, ...)`)
             read.update(a.id for a in value.args if isinstance(a, ast.Name))
         return texts.of(value)
@@ -723,8 +732,11 @@ def _summarize(node: ast.FunctionDef | ast.AsyncFunctionDef, texts: _Texts, is_m
             for item in current.items:
                 if item.optional_vars is not None:
                     bind(item.optional_vars, "unknown", None)
-        elif (kind is ast.If or kind is ast.While) and isinstance(current.test, ast.NamedExpr):
-            bind(current.test.target, "assign", current.test.value)
+        elif kind is ast.If or kind is ast.While:
+            test = current.test  # `if x := ...`, `elif a and (x := ...)`
+            for named in [test] if not isinstance(test, ast.BoolOp) else test.values:
+                if isinstance(named, ast.NamedExpr):
+                    bind(named.target, "assign", named.value)
         for name in nested:
             extend(getattr(current, name))
         if kind is ast.match_case:
@@ -793,7 +805,8 @@ def _is_abstract(node: ast.ClassDef) -> bool:
 
 def _field_fact(name: str, callee: str, kind: str, call: ast.Call) -> FieldFact:
     keywords = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
-    target_node = call.args[0] if call.args else keywords.get("to")
+    # A GenericForeignKey's arguments name its own fields, not a target: it points at any model.
+    target_node = None if kind == "gfk" else call.args[0] if call.args else keywords.get("to")
     target, target_is_string = _reference(target_node)
     through, through_is_string = _reference(keywords.get("through"))
     related = keywords.get("related_name")

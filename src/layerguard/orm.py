@@ -47,6 +47,8 @@ QUERYSET_METHODS = {"all", "filter", "exclude", "order_by", "select_related", "p
                     "datetimes", "complex_filter", "get_queryset"}
 GET_OBJECT_SHORTCUTS = {"django.shortcuts.get_object_or_404", "django.shortcuts.aget_object_or_404"}
 MANAGER_NAMES = ("objects", "_default_manager", "_base_manager")
+# A model formset's lists of instances (BaseModelFormSet.save()).
+FORMSET_OBJECT_LISTS = {"new_objects", "deleted_objects"}
 # Calls whose result is a model class layerguard cannot name: its manager is still a manager.
 MODEL_CLASS_CALLS = {"django.apps.apps.get_model", "django.apps.registry.apps.get_model"}
 
@@ -66,13 +68,18 @@ class FrameworkSignatures(Protocol):
 
     def super_call(self, cls: str, method: str) -> OrmType | None: ...
 
+    def manager_call(self, model: str, method: str) -> OrmType | None | bool: ...
+
+    def function_call(self, qualified: str) -> OrmType | None: ...
+
 
 @dataclass(frozen=True)
 class OrmType:
     # "class", "manager", "queryset", "related", "instance"; and, for values crossing
     # functions (typemodel/solver.py): "list" (of instances), "tuple" (of `elements`),
     # "object" (an instance of the project class `model`, not a model: `request: AuthedRequest`);
-    # "m2m-field": `Model.tags` on the class, whose `.through` is the model in `model`
+    # "m2m-field": `Model.tags` on the class, whose `.through` is the model in `model`;
+    # "formset": an admin's model formset (`save_formset`), "tuple-list": a list of tuples of `elements`
     kind: str
     model: str | None  # qualified model name; None when the model is not known
     elements: tuple = ()
@@ -88,6 +95,7 @@ class Origin:
     owner: str | None = None  # "parameter"/"deferred": the qualified function the name is local to
     name: str | None = None
     known: "OrmType | None" = None  # "known": the type itself
+    index: int | None = None  # "loop" over a tuple target (`for user, watch in pairs`): the element's position
 
 
 @dataclass(frozen=True)
@@ -143,6 +151,13 @@ class OrmTyper:
         if isinstance(node, ast.IfExp):  # `A if c else B`: what both branches agree on
             body = self.type_of(node.body, env)
             return body if body is not None and body == self.type_of(node.orelse, env) else None
+        if isinstance(node, (ast.Tuple, ast.List)) and node.elts \
+                and not any(isinstance(element, ast.Starred) for element in node.elts):
+            return self._literal(node, env)
+        if isinstance(node, ast.BoolOp):  # `doc.parent or doc`: one of its operands, so what they all agree on
+            first = self.type_of(node.values[0], env)
+            return first if first is not None and all(self.type_of(value, env) == first
+                                                      for value in node.values[1:]) else None
         if isinstance(node, ast.Subscript):
             base = self.type_of(node.value, env)
             if base and base.kind in ("queryset", "manager", "related", "list"):
@@ -201,6 +216,8 @@ class OrmTyper:
             return None
         if origin.node is not None and hasattr(env, "moved_to"):
             env = env.moved_to(origin.node)  # names in the value: as of where it was computed
+        if origin.kind == "loop" and origin.index is not None and origin.node is not None:
+            return self._loop_element(origin.node, origin.index, env)
         value = self.type_of(origin.node, env) if origin.node is not None else None
         if origin.kind == "assign-first-of-tuple" and value is not None and value.kind == "tuple":
             return value.elements[0] if value.elements else None
@@ -220,11 +237,54 @@ class OrmTyper:
         if origin.kind == "loop":
             if value and value.kind in ("queryset", "manager", "related", "list"):
                 return OrmType("instance", value.model)
+            if value and value.kind == "tuple" and value.elements and value.elements[0] is not None \
+                    and value.elements[0].kind == "instance" and len(set(value.elements)) == 1:
+                return value.elements[0]  # `for order in (first, second)`
             return None
         if value is None and origin.kind == "assign" and origin.annotation:
             # `connect_to: Exercise | None = validated_data.get(...)`: what the author declared
             return self._type_of_origin(Origin("annotation", annotation=origin.annotation), env)
         return value
+
+    def _literal(self, node: ast.Tuple | ast.List, env: dict[str, Origin]) -> OrmType | None:
+        """`(order, created)` is a tuple of its elements; `[a, b]` (or a list built by
+        `.append()`, bindings.py) is a list of the instance, or of the tuple, its elements
+        all agree on. Each element is typed where it was written."""
+        items = [self.type_of(element, env.moved_to(element) if hasattr(env, "moved_to") else env)
+                 for element in node.elts]
+        if isinstance(node, ast.Tuple):
+            return OrmType("tuple", None, tuple(items)) if any(items) else None
+        first = items[0]
+        if first is None or any(item != first for item in items[1:]):
+            return None
+        if first.kind == "instance":
+            return OrmType("list", first.model)
+        if first.kind == "tuple":
+            return OrmType("tuple-list", None, first.elements)
+        return None
+
+    def _loop_element(self, iterable: ast.AST, index: int, env: dict[str, Origin]) -> OrmType | None:
+        """Element `index` of a tuple loop target: `for i, order in enumerate(orders)`,
+        `for order, line in zip(orders, lines)`, or a list annotated `list[tuple[Order, Line]]`."""
+        if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id not in env \
+                and not self._is_bound(iterable.func.id) and not iterable.keywords[1:] \
+                and not any(isinstance(argument, ast.Starred) for argument in iterable.args):
+            if iterable.func.id == "enumerate" and iterable.args and index == 1:
+                return self._item_of(iterable.args[0], env)
+            if iterable.func.id == "zip" and index < len(iterable.args):
+                return self._item_of(iterable.args[index], env)
+            return None
+        value = self.type_of(iterable, env)
+        if value is not None and value.kind == "tuple-list" and index < len(value.elements):
+            return value.elements[index]
+        return None
+
+    def _item_of(self, iterable: ast.AST, env: dict[str, Origin]) -> OrmType | None:
+        """What iterating `iterable` gives: an instance of a queryset's or list's model."""
+        value = self.type_of(iterable, env)
+        if value and value.kind in ("queryset", "manager", "related", "list"):
+            return OrmType("instance", value.model)
+        return None
 
     def _parameter(self, origin: Origin) -> OrmType | None:
         """An unannotated parameter: `self` of a (non-model) class, else what every call site passes."""
@@ -273,6 +333,8 @@ class OrmTyper:
             return None
         if base.kind == "saver":  # a ModelForm / ModelSerializer's `.instance`
             return OrmType("instance", base.model) if node.attr == "instance" and base.model else None
+        if base.kind == "formset":  # an admin inline's model formset: the objects it saved or deleted
+            return OrmType("list", base.model) if node.attr in FORMSET_OBJECT_LISTS else None
         if base.kind == "object" and base.model:
             return self.solver.attribute(base.model, node.attr)
         if base.kind == "class":
@@ -319,6 +381,12 @@ class OrmTyper:
             base = self.type_of(func.value, env)
             if base is not None and base.kind == "saver":  # `serializer.save()`, `form.save(commit=False)`
                 return OrmType("instance", base.model) if method == "save" and base.model else None
+            if base is not None and base.kind == "formset":  # `formset.save(commit=False)`: the instances
+                return OrmType("list", base.model) if method == "save" else None
+            if base is not None and base.kind == "manager" and base.model and self.framework is not None:
+                known = self.framework.manager_call(base.model, method)  # `Site.objects.get_current()`
+                if known is not False:
+                    return known
             if base is not None and base.kind in ("manager", "queryset", "related"):
                 if method in INSTANCE_GETTERS:
                     return OrmType("instance", base.model)
@@ -356,6 +424,8 @@ class OrmTyper:
             return None
         if qualified == "django.contrib.auth.get_user_model":
             return OrmType("class", USER_MODEL)
+        if self.framework is not None and (known := self.framework.function_call(qualified)) is not None:
+            return known  # `authenticate(request, ...)`
         if qualified in ("copy.copy", "copy.deepcopy") and len(node.args) == 1:
             copied = self.type_of(node.args[0], env)  # `routine_copy = copy.copy(routine)`: an instance still
             return copied if copied and copied.kind == "instance" else None

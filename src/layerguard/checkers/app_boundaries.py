@@ -62,8 +62,8 @@ def relation_references(project: ProjectModel) -> list[CrossAppReference]:
             continue
         for defining_module, cls in project._project_ancestry(*found_class):
             for field in cls.fields:
-                if field.kind == "generic":
-                    continue  # a GenericRelation is a reverse accessor: the key lives in the other table
+                if field.kind in ("generic", "gfk"):
+                    continue  # a GenericRelation is a reverse accessor, a GenericForeignKey points at any model
                 for kind, reference, is_string in (("field", field.target, field.target_is_string),
                                                     ("through", field.through, field.through_is_string)):
                     if not reference:

@@ -30,18 +30,24 @@ class OrmWriteOutsideService(Rule):
     `Order(...)`, `Order.objects.get(...)`, `get_object_or_404(Order, ...)`, a parameter
     annotated `Order`, `self.get_object()` in a view, `request.user`, and whatever the
     model graph reaches from a known instance or class (`item.order.customer`, reverse
-    managers by `related_name` or `<model>_set`, many-to-many both ways, `user.groups`,
-    `Order.tags.through.objects`), the loop variable over any of those, and the manager
+    managers by `related_name` or `<model>_set`, many-to-many both ways, `user.groups`, a
+    GenericForeignKey (an instance of some model),
+    `Order.tags.through.objects`), the loop variable over any of those (`for i, order in
+    enumerate(orders)` and `zip(...)` too), what all operands of `a or b` agree on, and the manager
     of a model class held in a variable (`type[Order]`, `apps.get_model(...)`) are writes,
     and so are the arguments the framework fixes (typemodel/signatures.py: `obj` of an
-    admin's `save_model`, an admin action's `queryset`, a `post_save` receiver's `instance`,
+    admin's `save_model` (an admin registered for a model, whatever third-party base it has),
+    `formset.save(commit=False)` in its `save_formset`, an admin action's `queryset`, a
+    `post_save` receiver's `instance`, a `user_logged_in` receiver's `user`,
+    `Site.objects.get_current()`, `ContentType.objects.get_for_model()`, `authenticate()`,
     DRF's `perform_destroy(instance)`, `serializer.save()` in `perform_create`, a
     ModelForm's `super().save(commit=False)`, `self.object`, `self.get_queryset()`). Values that cross a function boundary are
     followed across the project (typemodel/solver.py): what a project function or a custom
     manager/queryset method returns (annotated, `-> Order`, `-> tuple[Tag, bool]`, or not),
-    an unannotated parameter every call site passes the same model to, `self.x` set from a
+    an unannotated parameter the call sites that pass something typable agree on (one
+    passing `request.POST.get(...)` is no evidence either way), `self.x` set from a
     model in the class, and a class attribute annotation (`customer: Customer` on an
-    HttpRequest subclass); where call sites disagree the value is unknown. Anything it cannot type (`form.save()`,
+    HttpRequest subclass); where two call sites pass different types the value is unknown. Anything it cannot type (`form.save()`,
     `serializer.save()`, `image.save()`, `cache.delete()`, `dict.update()`, `super().save()`)
     is left alone: silence is preferred to a guess. Tests, migrations, settings and
     factories are exempt, and a model module may write its own app's models.
@@ -474,9 +480,167 @@ class OrmWriteOutsideService(Rule):
             def cancel(request):
                 pending_orders(request.user).update(paid=True)  # expect
             """),
+        # Django's auth signals give their receivers the user; contrib managers' own methods
+        # (`Site.objects.get_current()`, `ContentType.objects.get_for_model()`) return instances.
+        Example("""
+            from django.contrib.auth.signals import user_logged_in, user_logged_out
+            from django.contrib.contenttypes.models import ContentType
+            from django.contrib.sites.models import Site
+            from django.dispatch import receiver
+            from shop.models import Order
+
+            @receiver(user_logged_in)
+            def remember(sender, request, user, **kwargs):
+                user.save()  # expect
+
+            def forget(sender, request, user, **kwargs):
+                user.groups.clear()  # expect
+                Site.objects.get_current().save()  # expect
+                ContentType.objects.get_for_model(Order).delete()  # expect
+
+            user_logged_out.connect(forget)
+            """, path="shop/handlers.py"),
+        # Tuple loop targets over enumerate() and zip(); one of several operands (`a or b`).
+        Example("""
+            from shop.models import Order, Tag
+
+            def renumber(request):
+                for position, order in enumerate(Order.objects.all()):
+                    order.save()  # expect
+                for order, tag in zip(Order.objects.all(), Tag.objects.all()):
+                    tag.delete()  # expect
+                order = Order.objects.filter(paid=False).first() or Order.objects.last()
+                order.delete()  # expect
+            """),
+        # A list built by `.append()` (of instances, or of tuples of them), and a tuple literal.
+        Example("""
+            from shop.models import Order
+
+            def import_rows(request, rows):
+                orders = []
+                pending = []
+                for row in rows:
+                    order = Order(total=row)
+                    pending.append((order, row))
+                    orders.append(order)
+                for order, row in pending:
+                    order.tags.set(row)  # expect
+                for order in orders:
+                    order.save()  # expect
+                for order in (Order.objects.first(), Order.objects.last()):
+                    order.delete()  # expect
+            """),
+        # `authenticate()` returns the user; a GenericForeignKey is an instance of some model;
+        # a list annotated and built empty, then appended to.
+        Example("""
+            from django.contrib.auth import authenticate
+            from shop.models import Item
+
+            def login_by_link(request, rows):
+                user = authenticate(request, token=request.GET["t"])
+                user.save()  # expect
+                for flag in Item.objects.filter(sku="spam"):
+                    flag.content_object.delete()  # expect
+                bucket: list[tuple[Item, dict]] = []
+                for row in rows:
+                    bucket.append((Item(sku=row), row))
+                for item, row in bucket:
+                    item.save()  # expect
+            """, files={"shop/models.py": """
+from django.contrib.auth.models import User
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class Item(models.Model):
+    sku = models.CharField(max_length=20)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, null=True)
+    object_id = models.PositiveIntegerField(null=True)
+    content_object = GenericForeignKey("content_type", "object_id")
+"""}),
+        # An admin registered with a third-party base (from an `admin` module), and its
+        # `save_formset`: `formset.save(commit=False)` and `deleted_objects` are instances.
+        Example("""
+            from django.contrib import admin
+            from treebeard.admin import TreeAdmin
+            from shop.models import Order
+
+            class OrderAdmin(TreeAdmin):
+                def save_model(self, request, obj, form, change):
+                    obj.save()  # expect
+
+                def save_formset(self, request, form, formset, change):
+                    for item in formset.save(commit=False):
+                        item.save()  # expect
+                    for gone in formset.deleted_objects:
+                        gone.delete()  # expect
+                    form.instance.tags.clear()  # expect
+
+            admin.site.register(Order, OrderAdmin)
+            """, path="shop/admin.py"),
+        # A parameter some call sites pass a model to and others something untypable: the
+        # untypable ones are no evidence either way.
+        Example("""
+            from shop.models import Order
+
+            def close(order):
+                order.save()  # expect
+
+            def view(request, pk):
+                close(Order.objects.get(pk=pk))
+                close(request.POST.get("order"))
+            """, path="shop/helpers.py"),
     ]
 
     VALID = [
+        # A list appended to and extended with something else, a tuple of unlike things.
+        Example("""
+            from shop.models import Order
+
+            def import_rows(request, rows):
+                mixed = []
+                mixed.append(Order())
+                mixed.extend(rows)
+                for thing in mixed:
+                    thing.save()
+                for thing in (Order(), rows):
+                    thing.save()
+            """),
+        # A signal that does not give a user, a project signal named like Django's, a
+        # registration of something that is not an admin, a dict's items, and a parameter
+        # two call sites pass different models to.
+        Example("""
+            from django.contrib.auth.signals import user_login_failed
+            from django.dispatch import Signal, receiver
+            from modeltranslation.translator import TranslationOptions, translator
+            from shop.models import Order, Tag
+
+            user_logged_in = Signal()
+
+            @receiver(user_login_failed)
+            def failed(sender, credentials, request, **kwargs):
+                credentials.update(password="***")
+
+            @receiver(user_logged_in)
+            def own(sender, user, **kwargs):
+                user.save()
+
+            class OrderOptions(TranslationOptions):
+                def save_model(self, request, obj, form, change):
+                    obj.save()
+
+            translator.register(Order, OrderOptions)
+
+            def either(thing):
+                thing.save()
+
+            def view(request, names):
+                for name, value in names.items():
+                    value.save()
+                either(Order.objects.first())
+                either(Tag.objects.first())
+            """, path="shop/handlers.py"),
         Example("""
             from shop.models import Order
 
@@ -612,8 +776,7 @@ class OrmWriteOutsideService(Rule):
                 thing.save()
 
             def edit(request, form):
-                touch(Order.objects.get(pk=1))
-                touch(form)
+                touch(form)  # only untypable call sites: nothing to go on
                 touch(request.session)
             """, path="shop/utils.py"),
         Example("""

@@ -78,6 +78,9 @@ def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | N
     return best[1] if best else None
 
 
+LIST_MUTATORS = {"append", "extend", "insert"}
+
+
 def _scope_bindings(context: FileContext, scope: ast.AST) -> dict[str, list[tuple[str, ast.AST, Origin]]]:
     """Every binding in `scope` (not in nested functions), by name, in walk order: one walk
     per scope and file, however many names are followed in it (saleor: 3,500 look-ups)."""
@@ -90,7 +93,27 @@ def _scope_bindings(context: FileContext, scope: ast.AST) -> dict[str, list[tupl
     def add(name: str, rule: str, node: ast.AST, origin: Origin) -> None:
         index.setdefault(name, []).append((rule, node, origin))
 
+    appended: dict[str, list[ast.expr]] = {}  # `pairs.append((order, line))`, by list name
+    built: list[tuple[str, ast.Assign]] = []  # `pairs = []`
     for node in walk_own_scope(scope):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name) and node.func.attr in LIST_MUTATORS:
+            values = appended.setdefault(node.func.value.id, [])
+            if node.func.attr == "append" and len(node.args) == 1 and not node.keywords \
+                    and not isinstance(node.args[0], ast.Starred):
+                values.append(node.args[0])
+            else:
+                values.append(None)  # extended, inserted: unknown items
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            appended.setdefault(node.target.id, []).append(None)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and isinstance(node.value, ast.List) and not node.value.elts:
+            built.append((node.targets[0].id, node))
+            continue
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
+                and isinstance(node.value, ast.List) and not node.value.elts:
+            built.append((node.target.id, node))  # `bucket: list[tuple[Ingredient, dict]] = []`
+            continue
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
@@ -107,6 +130,10 @@ def _scope_bindings(context: FileContext, scope: ast.AST) -> dict[str, list[tupl
             add(node.target.id, "before", node, origin)
         elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
             add(node.target.id, "loop", node, Origin("loop", node.iter))
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Tuple):
+            for position, element in enumerate(node.target.elts):  # `for i, order in enumerate(orders)`
+                if isinstance(element, ast.Name):
+                    add(element.id, "loop", node, Origin("loop", node.iter, index=position))
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if isinstance(item.optional_vars, ast.Name):
@@ -115,8 +142,18 @@ def _scope_bindings(context: FileContext, scope: ast.AST) -> dict[str, list[tupl
             for generator in node.generators:  # `[order.items.count() for order in orders]`
                 if isinstance(generator.target, ast.Name):
                     add(generator.target.id, "inside", node, Origin("loop", generator.iter))
+                elif isinstance(generator.target, ast.Tuple):
+                    for position, element in enumerate(generator.target.elts):
+                        if isinstance(element, ast.Name):
+                            add(element.id, "inside", node, Origin("loop", generator.iter, index=position))
         elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
             add(node.target.id, "at-or-before", node, Origin("assign", node.value))
+    for name, node in built:
+        # A list built empty and appended to in the scope is the list of what is appended
+        # (`for rule, channels in pairs:` after `pairs.append((rule, channels))`).
+        values = appended.get(name)
+        value = ast.List(elts=values, ctx=ast.Load()) if values and None not in values else node.value
+        add(name, "before-end" if isinstance(node, ast.Assign) else "before", node, Origin("assign", value))
     if memo is not None:
         memo["scope_bindings"][id(scope)] = (scope, index)  # the scope kept alive: its id stays its own
     return index

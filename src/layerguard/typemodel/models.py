@@ -8,6 +8,7 @@ model of the project and Django's contrib models, the way Django builds them:
 - a forward FK / one-to-one is an instance of its target, a many-to-many a related
   manager of it, and `Model.m2m.through` its through model (the one named by
   `through=`, or Django's auto-created one, a model of unknown name);
+- a GenericForeignKey is an instance of some model (which, unknown);
 - the reverse side is `related_name`, else `<model>_set` (a one-to-one: `<model>`);
   `+` hides it, `%(class)s` / `%(app_label)s` name it per concrete model;
 - fields of an abstract base belong to each concrete model deriving from it; a
@@ -127,6 +128,9 @@ class ModelGraph:
 
     def _add_field(self, model: str, name: str, app: str | None, declared_in: ModuleInfo, field) -> None:
         project = self.project
+        if field.kind == "gfk":  # `content_object`: an instance of some model
+            self._add(model, field.name, Relation("instance", None))
+            return
         if field.target == "self" and field.target_is_string:
             target: str | None = model
         elif field.target:

@@ -20,7 +20,7 @@ import weakref
 from dataclasses import dataclass
 
 from layerguard.orm import OrmType
-from layerguard.project import ModuleInfo, ProjectModel
+from layerguard.project import USER_MODEL, ModuleInfo, ProjectModel
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Parameter:
     role: str  # the class's role: "admin", "view", "serializer", "form", "signal receiver"
     method: str  # "*" for any method (admin actions)
     parameter: str  # the parameter's name as the framework documents it
-    gives: str  # OrmType kind: "instance", "queryset", or "saver" (a form/serializer bound to the model)
+    gives: str  # OrmType kind: "instance", "queryset", "saver" (a form/serializer bound to the model), "formset"
 
 
 # Parameters the framework fills (looked up by role, method and parameter name).
@@ -39,6 +39,8 @@ PARAMETERS = [
     Parameter("admin", "*", "queryset", "queryset"),  # admin actions (self, request, queryset)
     Parameter("admin", "save_related", "form", "saver"),
     Parameter("admin", "save_form", "form", "saver"),
+    Parameter("admin", "save_formset", "form", "saver"),
+    Parameter("admin", "save_formset", "formset", "formset"),  # an inline's model formset: model unknown
     Parameter("view", "perform_create", "serializer", "saver"),
     Parameter("view", "perform_update", "serializer", "saver"),
     Parameter("view", "perform_destroy", "instance", "instance"),
@@ -56,6 +58,26 @@ SUPER_CALLS = {("form", "save"): "instance", ("serializer", "create"): "instance
                ("serializer", "update"): "instance", ("serializer", "save"): "instance"}
 # Signals whose `instance` argument is a model instance (of `sender`).
 MODEL_SIGNALS = {"pre_save", "post_save", "pre_delete", "post_delete", "pre_init", "post_init"}
+# Django's auth signals: the receiver's `user` is the user model's instance, whatever `sender` is.
+USER_SIGNALS = {"django.contrib.auth.signals.user_logged_in": "user",
+                "django.contrib.auth.signals.user_logged_out": "user"}
+# Django functions that return a model instance, by qualified name (`authenticate()` gives
+# the user model's instance, or None).
+FUNCTION_RETURNS = {
+    "django.contrib.auth.authenticate": ("instance", USER_MODEL),
+    "django.contrib.auth.aauthenticate": ("instance", USER_MODEL),
+}
+# Contrib managers' own methods (`Site.objects.get_current()`), by model and method: what
+# they return; None for a value that is not a model's (a dict, nothing). The user model's
+# `create_user` / `get_by_natural_key` are instance getters of every manager (orm.py).
+MANAGER_CALLS = {
+    ("django.contrib.sites.models.Site", "get_current"): "instance",
+    ("django.contrib.sites.models.Site", "clear_cache"): None,
+    ("django.contrib.contenttypes.models.ContentType", "get_for_model"): "instance",
+    ("django.contrib.contenttypes.models.ContentType", "get_for_id"): "instance",
+    ("django.contrib.contenttypes.models.ContentType", "get_for_models"): None,  # a dict
+    ("django.contrib.contenttypes.models.ContentType", "clear_cache"): None,
+}
 ADMIN_FUNCTION_PARAMETERS = ("modeladmin", "request", "queryset")
 
 
@@ -63,8 +85,10 @@ class FrameworkTypes:
     def __init__(self, project: ProjectModel):
         self.project = project
         self._registered: dict[str, str] = {}  # admin class -> model
-        self._receivers: dict[str, str | None] = {}  # handler function -> sender model (None: any)
+        # handler function -> {parameter the signal fills: its model (None: some model)}
+        self._receivers: dict[str, dict[str, str | None]] = {}
         self._model_cache: dict[str, str | None] = {}
+        self._admin_cache: dict[str, bool] = {}
         self._actions: dict[str, str] = {}  # function or method named in an admin's `actions` -> admin class
         for module in project.modules_by_path.values():
             facts = module.facts
@@ -79,21 +103,25 @@ class FrameworkTypes:
                 for model in cls.registers[:1]:  # several models: the first (same admin for each)
                     self._registered.setdefault(f"{module.name}.{cls.qualname}", self._model(module, model) or "")
             for signal, handler, sender in facts.signal_connections:
-                if signal.rsplit(".", 1)[-1] in MODEL_SIGNALS:
-                    self._receive(self.project.resolve(module, handler), module, sender)
+                self._receive(self.project.resolve(module, handler), module, signal, sender)
             for function in facts.functions:
                 for signal, sender in function.receives:
-                    if signal.rsplit(".", 1)[-1] in MODEL_SIGNALS:
-                        self._receive(f"{module.name}.{function.qualname}", module, sender)
+                    self._receive(f"{module.name}.{function.qualname}", module, signal, sender)
 
     def _register(self, module: ModuleInfo, model: str, admin: str) -> None:
         self._registered.setdefault(self.project.resolve(module, admin), self._model(module, model) or "")
 
-    def _receive(self, handler: str, module: ModuleInfo, sender: str | None) -> None:
-        model = self._model(module, sender) if sender else None
-        if handler in self._receivers and self._receivers[handler] != model:
+    def _receive(self, handler: str, module: ModuleInfo, signal: str, sender: str | None) -> None:
+        if signal.rsplit(".", 1)[-1] in MODEL_SIGNALS:
+            parameter, model = "instance", self._model(module, sender) if sender else None
+        elif (parameter := USER_SIGNALS.get(self.project.resolve(module, signal))) is not None:
+            model = USER_MODEL
+        else:
+            return
+        filled = self._receivers.setdefault(handler, {})
+        if parameter in filled and filled[parameter] != model:
             model = None  # two senders: some model
-        self._receivers[handler] = model
+        filled[parameter] = model
 
     def _model(self, module: ModuleInfo, dotted: str) -> str | None:
         qualified = self.project.resolve(module, dotted)
@@ -103,10 +131,10 @@ class FrameworkTypes:
     def parameter(self, module: ModuleInfo, function, name: str, position: int) -> OrmType | None:
         """What the framework passes as parameter `name` of `function` (a FunctionFact)."""
         qualified = f"{module.name}.{function.qualname}"
-        if qualified in self._receivers and name == "instance":
-            return OrmType("instance", self._receivers[qualified])
+        if name in self._receivers.get(qualified, ()):
+            return OrmType("instance", self._receivers[qualified][name])
         admin = self._actions.get(qualified)
-        if admin is not None and self.project.is_admin_class(admin):
+        if admin is not None and self._is_admin(admin):
             # An admin action is called (modeladmin, request, queryset), whatever it names them.
             if position == 2:  # `self` counted for a method
                 return OrmType("queryset", self.model_of(admin))
@@ -124,6 +152,8 @@ class FrameworkTypes:
                     and signature.method in (function.name, "*"):
                 if signature.method == "*" and [p for p, _ in function.params][1:2] != ["request"]:
                     continue
+                if signature.gives == "formset":
+                    return OrmType("formset", None)  # one of the admin's inlines: which, unknown
                 model = self.model_of(cls)
                 if model is None and role in ("serializer", "form"):
                     return None  # a plain Serializer's instance may be anything
@@ -145,6 +175,19 @@ class FrameworkTypes:
         gives = SUPER_CALLS.get((role, method)) if role else None
         return self._known(gives, cls)
 
+    def function_call(self, qualified: str) -> OrmType | None:
+        """What calling the Django function `qualified` returns, if the table says."""
+        found = FUNCTION_RETURNS.get(qualified)
+        return OrmType(*found) if found else None
+
+    def manager_call(self, model: str, method: str) -> OrmType | None | bool:
+        """What `Model.objects.method()` returns for a contrib manager's own method; False
+        when the table says nothing of it."""
+        if (model, method) not in MANAGER_CALLS:
+            return False
+        gives = MANAGER_CALLS[(model, method)]
+        return OrmType(gives, model) if gives else None
+
     def _known(self, gives: str | None, cls: str, unknown_model_ok: bool = False) -> OrmType | None:
         if gives is None:
             return None
@@ -155,7 +198,7 @@ class FrameworkTypes:
 
     def role(self, cls: str) -> str | None:
         project = self.project
-        if project.is_admin_class(cls):
+        if self._is_admin(cls):
             return "admin"
         if project.is_serializer_class(cls):
             return "serializer"
@@ -164,6 +207,26 @@ class FrameworkTypes:
         if project.is_form_class(cls):
             return "form"
         return None
+
+    def _is_admin(self, cls: str) -> bool:
+        """A ModelAdmin by its Django bases, or a class registered for a model
+        (`admin.site.register(M, A)`, `@admin.register(M)`) whose third-party base comes
+        from an `admin` module (treebeard's `TreeAdmin`, import-export's, reversion's).
+        Registration alone is not enough: `translator.register(M, Options)` and
+        `watson.register(M, Adapter)` register other things."""
+        if self.project.is_admin_class(cls):
+            return True
+        if cls not in self._registered or cls in self._admin_cache:
+            return self._admin_cache.get(cls, False)
+        found = self.project.class_fact(cls)
+        is_admin = False
+        if found is not None:
+            for module, fact in self.project._project_ancestry(*found):
+                for base in self.project.qualified_bases(module, fact):
+                    if self.project.class_fact(base) is None and "admin" in base.split(".")[:-1]:
+                        is_admin = True
+        self._admin_cache[cls] = is_admin
+        return is_admin
 
     def model_of(self, cls: str, depth: int = 0) -> str | None:
         """The model a class is about, searched up its project bases."""

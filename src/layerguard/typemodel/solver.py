@@ -11,9 +11,10 @@ on demand and once per question per run:
   every one of its `return` expressions agrees on (`return Basket.objects.get_or_create(...)[0]`);
 - what a custom manager or queryset method returns (`Account.objects.for_user(user)`),
   `self` being a queryset of the model the manager was reached through;
-- what an unannotated parameter holds: the type every call site in the project passes
-  (`import_all(feed)` with `feed = get_object_or_404(Feed, ...)`); one call site passing
-  something else, or nothing to go on, and it is unknown;
+- what an unannotated parameter holds: the type every call site in the project that passes
+  something typable agrees on (`import_all(feed)` with `feed = get_object_or_404(Feed, ...)`);
+  a call site passing something untypable is no evidence, two passing different types and
+  it is unknown;
 - what `self.x` / `obj.x` holds: a class attribute annotation (`account: Account` on an
   HttpRequest subclass) or the type every `self.x = ...` in the class agrees on.
 
@@ -128,14 +129,14 @@ class Solver:
             position -= 1  # `self`
             if position < 0:
                 return None
+        # Each call site that passes a value layerguard can type is evidence; one that passes
+        # something untypable (`f(form.cleaned_data["user"])`, the default, `*args`, or a call
+        # on a receiver that may or may not be this function) is none, either way: the
+        # parameter still holds the known model whenever the known call sites run, so a write
+        # on it is a write. Two call sites passing different types: unknown.
         passed = []
         for module, caller, (callee, arguments, keywords) in self.call_sites.get(function.name, ()):
-            target = self._callee(module, caller, callee)
-            if target is None:
-                if callee.split(".")[0] not in ("self", "cls") and self.project._binding(module, callee.split(".")[0]) is None:
-                    return None  # `obj.method(x)` on a value we cannot type: it may be this function
-                continue
-            if target != function_qualified:
+            if self._callee(module, caller, callee) != function_qualified:
                 continue
             keyword = dict(keywords)
             if name in keyword:
@@ -143,13 +144,13 @@ class Solver:
             elif 0 <= position < len(arguments):
                 text = arguments[position]
             else:
-                return None  # the default, or passed through *args / **kwargs
+                continue  # the default, or passed through *args / **kwargs
             if text is None:
-                return None
+                continue
             summary = module.facts.summaries.get(caller.qualname)
-            passed.append(self.type_of_text(text, module, caller, summary, None))
-            if passed[-1] is None:
-                return None
+            found = self.type_of_text(text, module, caller, summary, None)
+            if found is not None:
+                passed.append(found)
         return _agreed(passed)
 
     def _attribute(self, class_qualified: str, attribute: str) -> OrmType | None:
@@ -242,8 +243,14 @@ class Solver:
     def typer(self, module: ModuleInfo, function: FunctionFact | None):
         from layerguard.orm import OrmTyper
 
+        from layerguard.typemodel.models import model_graph
+        from layerguard.typemodel.signatures import framework_types
+
         enclosing = f"{module.name}.{function.class_qualname}" if function and function.class_qualname else None
-        return OrmTyper(self.project, module, enclosing, function=self._qualified(module, function), solver=self)
+        # The model graph and the framework's signatures, as in a checked file: a helper's
+        # `return doc.parent or doc` is typed through the relation.
+        return OrmTyper(self.project, module, enclosing, function=self._qualified(module, function), solver=self,
+                        graph=model_graph(self.project), framework=framework_types(self.project))
 
     def environment(self, module: ModuleInfo, function: FunctionFact | None, summary: FunctionSummary | None,
                     self_type: OrmType | None) -> dict[str, Origin]:
