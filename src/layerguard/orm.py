@@ -47,6 +47,8 @@ QUERYSET_METHODS = {"all", "filter", "exclude", "order_by", "select_related", "p
                     "datetimes", "complex_filter", "get_queryset"}
 GET_OBJECT_SHORTCUTS = {"django.shortcuts.get_object_or_404", "django.shortcuts.aget_object_or_404"}
 MANAGER_NAMES = ("objects", "_default_manager", "_base_manager")
+# Kinds whose items (iterated, indexed, `list(...)`) are instances of their model.
+COLLECTION_KINDS = ("queryset", "manager", "related", "list")
 # A model formset's lists of instances (BaseModelFormSet.save()).
 FORMSET_OBJECT_LISTS = {"new_objects", "deleted_objects"}
 # Calls whose result is a model class layerguard cannot name: its manager is still a manager.
@@ -160,7 +162,7 @@ class OrmTyper:
                                                       for value in node.values[1:]) else None
         if isinstance(node, ast.Subscript):
             base = self.type_of(node.value, env)
-            if base and base.kind in ("queryset", "manager", "related", "list"):
+            if base and base.kind in COLLECTION_KINDS:
                 if isinstance(node.slice, ast.Slice):
                     return OrmType("list" if base.kind == "list" else "queryset", base.model)
                 return OrmType("instance", base.model)
@@ -235,7 +237,7 @@ class OrmTyper:
                     return OrmType("instance", manager.model)
             return None
         if origin.kind == "loop":
-            if value and value.kind in ("queryset", "manager", "related", "list"):
+            if value and value.kind in COLLECTION_KINDS:
                 return OrmType("instance", value.model)
             if value and value.kind == "tuple" and value.elements and value.elements[0] is not None \
                     and value.elements[0].kind == "instance" and len(set(value.elements)) == 1:
@@ -282,9 +284,7 @@ class OrmTyper:
     def _item_of(self, iterable: ast.AST, env: dict[str, Origin]) -> OrmType | None:
         """What iterating `iterable` gives: an instance of a queryset's or list's model."""
         value = self.type_of(iterable, env)
-        if value and value.kind in ("queryset", "manager", "related", "list"):
-            return OrmType("instance", value.model)
-        return None
+        return OrmType("instance", value.model) if value and value.kind in COLLECTION_KINDS else None
 
     def _parameter(self, origin: Origin) -> OrmType | None:
         """An unannotated parameter: `self` of a (non-model) class, else what every call site passes."""
@@ -433,7 +433,7 @@ class OrmTyper:
             return OrmType("class", None)
         if dotted in ("list", "sorted") and len(node.args) == 1 and not node.keywords:
             items = self.type_of(node.args[0], env)  # `list(Order.objects.filter(...))`
-            if items and items.kind in ("queryset", "manager", "related", "list"):
+            if items and items.kind in COLLECTION_KINDS:
                 return OrmType("list", items.model)
             return None
         called = self._class_named(dotted)

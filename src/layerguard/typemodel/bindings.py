@@ -81,6 +81,20 @@ def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | N
 LIST_MUTATORS = {"append", "extend", "insert"}
 
 
+def _empty_list_name(node: ast.AST) -> str | None:
+    """The name `node` binds to an empty list literal (`x = []`, `x: list[...] = []`), if it does."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target = node.targets[0]
+    elif isinstance(node, ast.AnnAssign):
+        target = node.target
+    else:
+        return None
+    value = node.value
+    if isinstance(target, ast.Name) and isinstance(value, ast.List) and not value.elts:
+        return target.id
+    return None
+
+
 def _scope_bindings(context: FileContext, scope: ast.AST) -> dict[str, list[tuple[str, ast.AST, Origin]]]:
     """Every binding in `scope` (not in nested functions), by name, in walk order: one walk
     per scope and file, however many names are followed in it (saleor: 3,500 look-ups)."""
@@ -106,13 +120,9 @@ def _scope_bindings(context: FileContext, scope: ast.AST) -> dict[str, list[tupl
                 values.append(None)  # extended, inserted: unknown items
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
             appended.setdefault(node.target.id, []).append(None)
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                and isinstance(node.value, ast.List) and not node.value.elts:
-            built.append((node.targets[0].id, node))
-            continue
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
-                and isinstance(node.value, ast.List) and not node.value.elts:
-            built.append((node.target.id, node))  # `bucket: list[tuple[Ingredient, dict]] = []`
+        built_name = _empty_list_name(node)  # `pairs = []`, `bucket: list[tuple[Ingredient, dict]] = []`
+        if built_name is not None:
+            built.append((built_name, node))
             continue
         if isinstance(node, ast.Assign):
             for target in node.targets:
