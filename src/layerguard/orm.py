@@ -46,6 +46,10 @@ QUERYSET_METHODS = {"all", "filter", "exclude", "order_by", "select_related", "p
                     "select_for_update", "union", "intersection", "difference", "extra", "raw", "dates",
                     "datetimes", "complex_filter", "get_queryset"}
 GET_OBJECT_SHORTCUTS = {"django.shortcuts.get_object_or_404", "django.shortcuts.aget_object_or_404"}
+# Calls that make an unknown attribute of a model class a manager (`Model.<attr>.filter()`):
+# the queryset methods that no dict, list or choices class also has.
+UNDECLARED_MANAGER_CALLS = {"all", "filter", "exclude", "get_queryset", "select_related", "prefetch_related",
+                            "annotate", "only", "defer", "order_by", "using", "select_for_update"}
 MANAGER_NAMES = ("objects", "_default_manager", "_base_manager")
 # Kinds whose items (iterated, indexed, `list(...)`) are instances of their model.
 COLLECTION_KINDS = ("queryset", "manager", "related", "list")
@@ -330,6 +334,11 @@ class OrmTyper:
                 return known
         base = self.type_of(node.value, env)
         if base is None:
+            # `self.model.objects`, `queryset.model._default_manager` in a mixin whose model
+            # cannot be named: the manager of some model (a `model` attribute holding
+            # something with `.objects` is Django's convention, not a look-alike's).
+            if node.attr in MANAGER_NAMES and isinstance(node.value, ast.Attribute) and node.value.attr == "model":
+                return OrmType("manager", None)
             return None
         if base.kind == "saver":  # a ModelForm / ModelSerializer's `.instance`
             return OrmType("instance", base.model) if node.attr == "instance" and base.model else None
@@ -352,6 +361,16 @@ class OrmTyper:
         if base.kind == "instance":
             return self._relation(base.model, node.attr)
         return None
+
+    def _undeclared_manager(self, node: ast.Attribute, env: dict[str, Origin]) -> OrmType | None:
+        """`Document.global_objects.filter(...)`: an attribute of a model class, not one the
+        model graph knows, that is called like a manager is one (a manager a third-party
+        base declares, as django-softdelete's `global_objects`): on the class, a field is a
+        descriptor with no `filter()`."""
+        owner = self.type_of(node.value, env)
+        if owner is None or owner.kind != "class" or owner.model is None:
+            return None
+        return OrmType("manager", owner.model)
 
     def _relation(self, model: str | None, attribute: str) -> OrmType | None:
         """`instance.<attribute>`: a related manager or instance, by the model graph."""
@@ -379,6 +398,8 @@ class OrmTyper:
                     and self.framework and self.enclosing_class:
                 return self.framework.super_call(self.enclosing_class, method)  # ModelForm.save()
             base = self.type_of(func.value, env)
+            if base is None and method in UNDECLARED_MANAGER_CALLS and isinstance(func.value, ast.Attribute):
+                base = self._undeclared_manager(func.value, env)
             if base is not None and base.kind == "saver":  # `serializer.save()`, `form.save(commit=False)`
                 return OrmType("instance", base.model) if method == "save" and base.model else None
             if base is not None and base.kind == "formset":  # `formset.save(commit=False)`: the instances
@@ -445,6 +466,8 @@ class OrmTyper:
             if candidate in functions and functions[candidate][1].class_qualname is None:
                 return self.solver.function_return(candidate)
         if self._is_bound(dotted.split(".")[0]) and self.project.class_fact(qualified) is not None:
+            if self.framework is not None and (saver := self.framework.saver_class(qualified)) is not None:
+                return saver  # `RecipeSerializer(data=...)`: its `save()` returns a Recipe
             return OrmType("object", qualified)
         return None
 

@@ -82,7 +82,7 @@ LIST_MUTATORS = {"append", "extend", "insert"}
 
 
 def _empty_list_name(node: ast.AST) -> str | None:
-    """The name `node` binds to an empty list literal (`x = []`, `x: list[...] = []`), if it does."""
+    """The name `node` binds to an empty list (`x = []`, `x: list[...] = []`, `x = list()`), if it does."""
     if isinstance(node, ast.Assign) and len(node.targets) == 1:
         target = node.targets[0]
     elif isinstance(node, ast.AnnAssign):
@@ -90,9 +90,10 @@ def _empty_list_name(node: ast.AST) -> str | None:
     else:
         return None
     value = node.value
-    if isinstance(target, ast.Name) and isinstance(value, ast.List) and not value.elts:
-        return target.id
-    return None
+    empty = (isinstance(value, ast.List) and not value.elts) or (
+        isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "list"
+        and not value.args and not value.keywords)
+    return target.id if isinstance(target, ast.Name) and empty else None
 
 
 def _scope_bindings(context: FileContext, scope: ast.AST) -> dict[str, list[tuple[str, ast.AST, Origin]]]:

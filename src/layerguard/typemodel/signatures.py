@@ -79,6 +79,16 @@ MANAGER_CALLS = {
     ("django.contrib.contenttypes.models.ContentType", "clear_cache"): None,
 }
 ADMIN_FUNCTION_PARAMETERS = ("modeladmin", "request", "queryset")
+# External bases whose subclasses are bound to some model even when no `Meta.model` can be
+# named (an abstract `DynamicFieldsModelSerializer(ModelSerializer)` shared by several):
+# their `instance` is an instance of some model, where a plain Serializer's may be anything.
+MODEL_BOUND_BASE_SUFFIXES = ("ModelSerializer", "ModelForm")
+
+
+def _is_model_bound_base(qualified: str) -> bool:
+    # DRF's and Django's, and third-party ones named for them (drf-writable-nested's
+    # `WritableNestedModelSerializer`, `GeoFeatureModelSerializer`).
+    return qualified.endswith(MODEL_BOUND_BASE_SUFFIXES)
 
 
 class FrameworkTypes:
@@ -155,7 +165,7 @@ class FrameworkTypes:
                 if signature.gives == "formset":
                     return OrmType("formset", None)  # one of the admin's inlines: which, unknown
                 model = self.model_of(cls)
-                if model is None and role in ("serializer", "form"):
+                if model is None and role in ("serializer", "form") and not self.is_model_bound(cls):
                     return None  # a plain Serializer's instance may be anything
                 return OrmType(signature.gives, model)
         return None
@@ -163,7 +173,7 @@ class FrameworkTypes:
     def self_attribute(self, cls: str, attribute: str) -> OrmType | None:
         role = self.role(cls)
         gives = SELF_ATTRIBUTES.get((role, attribute)) if role else None
-        return self._known(gives, cls)
+        return self._known(gives, cls, unknown_model_ok=role in ("serializer", "form") and self.is_model_bound(cls))
 
     def self_call(self, cls: str, method: str) -> OrmType | None:
         role = self.role(cls)
@@ -173,7 +183,19 @@ class FrameworkTypes:
     def super_call(self, cls: str, method: str) -> OrmType | None:
         role = self.role(cls)
         gives = SUPER_CALLS.get((role, method)) if role else None
-        return self._known(gives, cls)
+        return self._known(gives, cls, unknown_model_ok=self.is_model_bound(cls))
+
+    def is_model_bound(self, cls: str) -> bool:
+        """A ModelSerializer or ModelForm, whether or not its model can be named."""
+        return self.project.inherits_from(cls, "model-bound", _is_model_bound_base)
+
+    def saver_class(self, cls: str) -> OrmType | None:
+        """What constructing `cls` gives, when it is a ModelSerializer or ModelForm: a saver
+        of its model (`RecipeSerializer(data=...)`, whose `save()` returns a Recipe)."""
+        if not self.is_model_bound(cls):
+            return None
+        model = self.model_of(cls)
+        return OrmType("saver", model) if model else None
 
     def function_call(self, qualified: str) -> OrmType | None:
         """What calling the Django function `qualified` returns, if the table says."""
