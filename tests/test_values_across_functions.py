@@ -92,3 +92,19 @@ def test_auth_signals_contrib_managers_formsets_tuple_loops_and_partial_call_sit
     assert [line for path, line in lines if path == "club/views.py"] == [10, 11, 13, 15, 22, 31]
     # A GenericForeignKey's target, authenticate()'s user, a list annotated and built empty.
     assert [line for path, line in lines if path == "club/moderation.py"] == [8, 10, 14]
+
+
+def test_overrides_constructors_model_bound_savers_and_undeclared_managers_are_typed(tmp_path):
+    project = copy_fixture("overrides_constructors_and_model_bound_savers", tmp_path)
+    lines = _lg101_lines(project)
+    # Importer.run calls self.finish(self.parse(text)): parse() is abstract, its overrides
+    # agree on a Recipe, so Json.finish's `recipe` is one (10); Plain(Recipe...) passes
+    # __init__'s `recipe`, inherited by a subclass that does not define __init__ (16).
+    assert [line for path, line in lines if path.startswith("recipes/importers/")] == [16, 10]
+    # An abstract ModelSerializer's update(instance) is some model's instance (16); a plain
+    # Serializer's is anything (22, silent).
+    assert [line for path, line in lines if path == "recipes/serializers.py"] == [16]
+    # A third-party ModelSerializer's save() gives its Meta.model (9), list() built by
+    # append (14), a soft-delete base's undeclared manager (19), a mixin's self.model.objects
+    # (25); Recipe.STATUS_LABELS.values() and Trainer's self.model.save() stay silent.
+    assert [line for path, line in lines if path == "recipes/views.py"] == [9, 14, 19, 25]

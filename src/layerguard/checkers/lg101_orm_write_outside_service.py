@@ -8,6 +8,43 @@ from layerguard.semgrep import SemgrepMatch, SemgrepRule
 from layerguard.violation import Violation
 
 
+# Subclasses of shop/importers.py's Importer, for the examples of values that cross an
+# override (the INVALID examples put a write where a test needs one).
+IMPORTERS = """
+from shop.importers import Importer
+from shop.models import Order
+
+
+class Json(Importer):
+    def parse(self, data):
+        return Order(total=data["total"])
+
+    def finish(self, order):
+        pass  # finish
+
+
+class Csv(Importer):
+    def parse(self, data):
+        return Order.objects.get(pk=data)
+
+    def name(self):
+        return str(self)
+
+
+class Notifier:
+    def __init__(self, order):
+        self.order = order
+
+    def send(self):
+        self.order.save()  # expect
+
+
+def notify(request):
+    notifier = Notifier(Order.objects.get(pk=1))
+    notifier.send()
+"""
+
+
 class OrmWriteOutsideService(Rule):
     """## What it does
     Flags an ORM write (`save`, `delete`, `create`, `update`, `bulk_create`,
@@ -591,9 +628,134 @@ class Item(models.Model):
                 close(Order.objects.get(pk=pk))
                 close(request.POST.get("order"))
             """, path="shop/helpers.py"),
+        # A list built empty with `list()` and appended to: its items are what was appended.
+        Example("""
+            from shop.models import Order
+
+            def reorder(request):
+                orders = list()
+                for total in (1, 2):
+                    orders.append(Order(total=total))
+                for order in orders:
+                    order.tags.clear()  # expect
+            """),
+        # A ModelSerializer built in a view: its `save()` returns its Meta.model, and a
+        # serializer whose base is a third-party ModelSerializer is one too.
+        Example("""
+            from shop.serializers import OrderSerializer
+
+            def import_order(request):
+                serializer = OrderSerializer(data=request.data)
+                serializer.is_valid(raise_exception=True)
+                order = serializer.save()
+                order.tags.clear()  # expect
+            """, files={"shop/serializers.py": """
+from drf_writable_nested import WritableNestedModelSerializer
+
+from shop.models import Order
+
+
+class OrderSerializer(WritableNestedModelSerializer):
+    class Meta:
+        model = Order
+        fields = ["total"]
+"""}),
+        # An abstract ModelSerializer (no Meta.model of its own): `instance` in `update` is
+        # still an instance of some model.
+        Example("""
+            from rest_framework import serializers
+
+            class PartialUpdateSerializer(serializers.ModelSerializer):
+                def update(self, instance, validated_data):
+                    for key, value in validated_data.items():
+                        setattr(instance, key, value)
+                    instance.save(update_fields=list(validated_data))  # expect
+                    return instance
+            """, path="shop/serializers.py"),
+        # A mixin's `self.model.objects`: the manager of some model.
+        Example("""
+            class MergeMixin:
+                def merge(self, request, pk, target):
+                    source = self.model.objects.get(pk=pk)
+                    source.delete()  # expect
+            """),
+        # A manager a third-party base declares (django-softdelete's `global_objects`):
+        # an attribute of a model class called like a manager is one.
+        Example("""
+            from shop.models import Order
+
+            def restore(request, pk):
+                Order.global_objects.filter(pk=pk).update(paid=False)  # expect
+            """),
+        # A base method that raises NotImplementedError returns what its overrides agree on
+        # (an override returning something untypable is no evidence)...
+        Example("""
+            class Importer:
+                def parse(self, data):
+                    raise NotImplementedError
+
+                def finish(self, order):
+                    pass
+
+                def run(self, rows):
+                    for row in rows:
+                        order = self.parse(row)
+                        order.tags.clear()  # expect
+                        self.finish(order)
+            """, path="shop/importers.py", files={"shop/imports.py": IMPORTERS}),
+        # ...an override is called by its base's `self.m(...)`, so those call sites type its
+        # parameters; a constructor's arguments type `__init__`'s parameters.
+        Example(IMPORTERS.replace("pass  # finish", "order.save()  # expect"), path="shop/imports.py",
+                files={"shop/importers.py": """
+class Importer:
+    def parse(self, data):
+        raise NotImplementedError
+
+    def finish(self, order):
+        pass
+
+    def run(self, rows):
+        for row in rows:
+            self.finish(self.parse(row))
+"""}),
     ]
 
     VALID = [
+        # A plain Serializer's `instance` and a plain class's `self.model` may be anything;
+        # `Model.<attr>.values()` may be a dict's or a choices class's; overrides that
+        # disagree on what they return leave the base's call unknown.
+        Example("""
+            from rest_framework import serializers
+
+            from shop.models import Customer, Order
+
+            class Settings(serializers.Serializer):
+                def update(self, instance, validated_data):
+                    instance.save()
+                    return instance
+
+            class Trainer:
+                def fit(self):
+                    self.model.save("weights.bin")
+
+            def labels(request):
+                return list(Order.STATUS_LABELS.values())
+
+            class Base:
+                def make(self):
+                    raise NotImplementedError
+
+                def run(self):
+                    self.make().save()
+
+            class Orders(Base):
+                def make(self):
+                    return Order()
+
+            class Customers(Base):
+                def make(self):
+                    return Customer()
+            """),
         # A list appended to and extended with something else, a tuple of unlike things.
         Example("""
             from shop.models import Order

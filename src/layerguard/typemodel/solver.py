@@ -62,6 +62,7 @@ class Solver:
         self._parsed: dict[str, ast.expr | None] = {}
         self._functions: dict[str, tuple[ModuleInfo, FunctionFact]] | None = None
         self._call_sites: dict[str, list[tuple[ModuleInfo, FunctionFact, tuple]]] | None = None
+        self._subclass_index: dict[str, list[str]] | None = None
 
     # ------------------------------------------------------------ questions
     def function_return(self, qualified: str, self_type: OrmType | None = None) -> OrmType | None:
@@ -72,7 +73,41 @@ class Solver:
         """What `obj.method()` returns, `obj` being an instance of the project class
         `class_qualified` (the method found in it or its project ancestors)."""
         found = self._method(class_qualified, method)
-        return self.function_return(found, self_type) if found else None
+        if found is None:
+            return None
+        if self._is_abstract(found):
+            # `raise NotImplementedError` in the base: the object is one of the subclasses,
+            # so the call returns what every override agrees on (`Integration.
+            # get_recipe_from_file`, each importer's returning a Recipe).
+            owner = found[: -len(method) - 1]
+            overrides = [f"{sub}.{method}" for sub in self._subclasses().get(owner, ())]
+            overrides = [o for o in overrides if o in self.functions and not self._is_abstract(o)]
+            # As with call sites, an override returning something untypable is no evidence;
+            # two typed ones disagreeing are unknown.
+            typed = [found for o in overrides if (found := self.function_return(o)) is not None]
+            return _agreed(typed) if typed else None
+        return self.function_return(found, self_type)
+
+    def _is_abstract(self, qualified: str) -> bool:
+        """A method that returns nothing it computes: no annotation, no return value (its
+        body raises NotImplementedError, passes or is a docstring)."""
+        module, function = self.functions[qualified]
+        summary = module.facts.summaries.get(function.qualname)  # None: nothing returned, no calls kept
+        return summary is None or (not summary.returns and not summary.return_values)
+
+    def _subclasses(self) -> dict[str, list[str]]:
+        """Every project class's project subclasses, direct or not (built once per run)."""
+        if self._subclass_index is None:
+            index: dict[str, list[str]] = defaultdict(list)
+            for module in self.project.modules_by_path.values():
+                for cls in module.facts.classes:
+                    qualified = f"{module.name}.{cls.qualname}"
+                    for ancestor_module, ancestor in self.project._project_ancestry(module, cls):
+                        ancestor_qualified = f"{ancestor_module.name}.{ancestor.qualname}"
+                        if ancestor_qualified != qualified:
+                            index[ancestor_qualified].append(qualified)
+            self._subclass_index = dict(index)
+        return self._subclass_index
 
     def manager_method(self, model: str, method: str) -> OrmType | None | bool:
         """What `Model.objects.method()` returns when `method` is defined by one of the
@@ -134,9 +169,34 @@ class Solver:
         # on a receiver that may or may not be this function) is none, either way: the
         # parameter still holds the known model whenever the known call sites run, so a write
         # on it is a write. Two call sites passing different types: unknown.
+        targets, callers = {function_qualified}, None
+        if is_method:
+            # An override is called by its base's `self.m(...)` whenever `self` is the
+            # subclass: call sites in the class's own ancestry that name the method it
+            # overrides are evidence for it too (`Integration.do_export` calling
+            # `self.get_files_from_recipes(recipes, el)` for each exporter's override).
+            owner = function_qualified[: -len(function.name) - 1]
+            ancestry = [f"{m.name}.{c.qualname}" for m, c in self._ancestry(owner)]
+            targets |= {f"{cls}.{function.name}" for cls in ancestry}
+            callers = set(ancestry)
+        sites = list(self.call_sites.get(function.name, ()))
+        if is_method and function.name == "__init__":
+            # `AiCallbackHandler(space, user)` passes `__init__`'s parameters: the class's
+            # construction sites, for the class and for any subclass that does not define
+            # its own `__init__` (each resolved to the class it names).
+            owner = function_qualified[: -len("__init__") - 1]
+            constructed = {owner} | {sub for sub in self._subclasses().get(owner, ())
+                                     if self._method(sub, "__init__") == function_qualified}
+            for cls in constructed:
+                for module, caller, call in self.call_sites.get(cls.rsplit(".", 1)[-1], ()):
+                    if self._resolved_class(module, call[0]) == cls:
+                        sites.append((module, caller, (function_qualified, *call[1:])))
         passed = []
-        for module, caller, (callee, arguments, keywords) in self.call_sites.get(function.name, ()):
-            if self._callee(module, caller, callee) != function_qualified:
+        for module, caller, (callee, arguments, keywords) in sites:
+            target = function_qualified if callee == function_qualified else self._callee(module, caller, callee)
+            if target != function_qualified and (
+                    target not in targets or not callee.startswith(("self.", "cls."))
+                    or f"{module.name}.{caller.class_qualname}" not in callers):
                 continue
             keyword = dict(keywords)
             if name in keyword:
@@ -339,6 +399,17 @@ class Solver:
             return qualified
         local = f"{module.name}.{callee}"
         return local if local in self.functions else qualified
+
+    def _resolved_class(self, module: ModuleInfo, callee: str) -> str | None:
+        """The project class a call's callee names (`Importer(...)`, `importers.Importer(...)`)."""
+        if self.project._binding(module, callee.split(".")[0]) is None and not any(
+                c.qualname == callee for c in module.facts.classes):
+            return None
+        qualified = self.project.resolve(module, callee)
+        if self.project.class_fact(qualified) is not None:
+            return qualified
+        local = f"{module.name}.{callee}"
+        return local if self.project.class_fact(local) is not None else None
 
     def _method(self, class_qualified: str, method: str) -> str | None:
         for module, cls in self._ancestry(class_qualified):
