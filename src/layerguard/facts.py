@@ -24,6 +24,10 @@ RELATION_FIELDS = {"ForeignKey": "fk", "OneToOneField": "o2o", "ManyToManyField"
                    "GenericRelation": "generic", "ParentalKey": "fk", "ParentalManyToManyField": "m2m",
                    "TreeForeignKey": "fk", "TreeOneToOneField": "o2o", "TreeManyToManyField": "m2m",
                    "GenericForeignKey": "gfk"}
+# A file field's value is a FieldFile whose `save(name, content)` and `delete()` also save
+# the instance (`save=True` by default): Django's, and third-party ones named for them
+# (easy-thumbnails' ThumbnailerImageField, VersatileImageField).
+FILE_FIELD_SUFFIXES = ("FileField", "ImageField")
 
 
 @dataclass
@@ -442,6 +446,8 @@ class _FactCollector(ast.NodeVisitor):
         last = callee.rsplit(".", 1)[-1]
         if last in RELATION_FIELDS:
             cls.fields.append(_field_fact(name, callee, RELATION_FIELDS[last], value))
+        elif last.endswith(FILE_FIELD_SUFFIXES) and not last.startswith(("Serializer", "Form")):
+            cls.fields.append(_field_fact(name, callee, "file", value))
         elif last.endswith("Manager") or "as_manager" in callee or _is_from_queryset(value):
             cls.managers.append(name)
             self.facts.manager_classes.setdefault(cls.qualname, {})[name] = _manager_parts(value)
@@ -806,7 +812,8 @@ def _is_abstract(node: ast.ClassDef) -> bool:
 def _field_fact(name: str, callee: str, kind: str, call: ast.Call) -> FieldFact:
     keywords = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
     # A GenericForeignKey's arguments name its own fields, not a target: it points at any model.
-    target_node = None if kind == "gfk" else call.args[0] if call.args else keywords.get("to")
+    # A file field's first argument is its verbose name.
+    target_node = None if kind in ("gfk", "file") else call.args[0] if call.args else keywords.get("to")
     target, target_is_string = _reference(target_node)
     through, through_is_string = _reference(keywords.get("through"))
     related = keywords.get("related_name")

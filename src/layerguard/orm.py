@@ -28,6 +28,9 @@ MANAGER_WRITES = {
 RELATED_WRITES = {"add", "remove", "set", "clear", "create", "get_or_create", "update_or_create",
                   "update", "delete", "bulk_create", "aadd", "aremove", "aset", "aclear", "acreate"}
 INSTANCE_WRITES = {"save", "delete", "asave", "adelete"}
+# `instance.avatar.save(name, content)` / `.delete()` save the instance unless `save=False`
+# (the position of `save` among the positional arguments).
+FILE_WRITES = {"save": 2, "delete": 0}
 WRITE_METHODS = MANAGER_WRITES | RELATED_WRITES | INSTANCE_WRITES
 
 INSTANCE_GETTERS = {"get", "first", "last", "latest", "earliest", "create", "get_by_natural_key",
@@ -137,6 +140,8 @@ class OrmTyper:
         if receiver.kind == "related" and method in RELATED_WRITES:
             return OrmWrite(receiver.model, receiver.kind, method)
         if receiver.kind == "instance" and method in INSTANCE_WRITES:
+            return OrmWrite(receiver.model, receiver.kind, method)
+        if receiver.kind == "file" and method in FILE_WRITES and _saves_instance(call, FILE_WRITES[method]):
             return OrmWrite(receiver.model, receiver.kind, method)
         return None
 
@@ -378,7 +383,8 @@ class OrmTyper:
             return OrmType("related", None) if attribute.endswith("_set") else None
         relation = self.graph.relation(model, attribute) if self.graph else None
         if relation is not None:
-            return OrmType("related" if relation.kind == "manager" else "instance", relation.target)
+            kind = {"manager": "related", "file": "file"}.get(relation.kind, "instance")
+            return OrmType(kind, relation.target)
         if attribute.endswith("_set") and model not in self.project.models:
             return OrmType("related", None)  # external model: only Django's default accessors
         return None
@@ -521,3 +527,14 @@ def short_code(node: ast.AST) -> str:
         return ast.unparse(ElideArguments().visit(copy.deepcopy(node)))
     except Exception:  # pragma: no cover - unparse of a parsed node should not fail
         return "this call"
+
+
+def _saves_instance(call: ast.Call, position: int) -> bool:
+    """Whether a FieldFile's `save`/`delete` call keeps its default `save=True`: an explicit
+    `False`, or a value layerguard cannot read, is silence."""
+    given = next((k.value for k in call.keywords if k.arg == "save"), None)
+    if given is None and len(call.args) > position:
+        given = call.args[position]
+    if given is None:
+        return True
+    return isinstance(given, ast.Constant) and given.value is True

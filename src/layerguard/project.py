@@ -21,6 +21,8 @@ from layerguard.facts import ClassFact, FieldFact, FunctionFact, ModuleFacts
 # Bases that make a class a Django model. External bases are only known by name:
 # the known ones below, and any `...models.<Name>Model` (django-extensions'
 # TimeStampedModel, a company's core.models.BaseModel installed as a package...).
+# Where Django's model fields live (`models.ForeignKey`, `gis.db.models.ImageField`).
+DJANGO_MODEL_FIELD_MODULES = ("django.db.models.", "django.contrib.gis.db.models.")
 MODEL_BASES = {
     "django.db.models.Model",
     "django.db.models.base.Model",
@@ -473,9 +475,17 @@ class ProjectModel:
             module, cls = found
             result = any(
                 self._inherits(base, kind, test, seen | {qualified}) for base in self.qualified_bases(module, cls)
-            )
+            ) or (kind == "model" and self._declares_model_fields(module, cls))
         self._class_kind_cache[key] = result
         return result
+
+    def _declares_model_fields(self, module: ModuleInfo, cls: ClassFact) -> bool:
+        """A class that declares Django relation or file fields is a model whatever its base
+        is written as (`class Watch(ModelBase)`, `ModelBase` chosen from a setting): Django
+        fields mean nothing on any other class (forms, serializers and filter sets declare
+        fields of their own kinds, never `django.db.models` ones)."""
+        return any(self.resolve(module, field.field_call).startswith(DJANGO_MODEL_FIELD_MODULES)
+                   for field in cls.fields)
 
     def inherits_from(self, qualified: str, kind: str, test) -> bool:
         """Whether a class derives, through project classes, from an external class `test`

@@ -68,7 +68,8 @@ class OrmWriteOutsideService(Rule):
     annotated `Order`, `self.get_object()` in a view, `request.user`, and whatever the
     model graph reaches from a known instance or class (`item.order.customer`, reverse
     managers by `related_name` or `<model>_set`, many-to-many both ways, `user.groups`, a
-    GenericForeignKey (an instance of some model),
+    GenericForeignKey (an instance of some model), a file field's `save(name, content)` and
+    `delete()` (they save the instance unless `save=False`),
     `Order.tags.through.objects`), the loop variable over any of those (`for i, order in
     enumerate(orders)` and `zip(...)` too), what all operands of `a or b` agree on, and the manager
     of a model class held in a variable (`type[Order]`, `apps.get_model(...)`) are writes,
@@ -687,6 +688,42 @@ class OrderSerializer(WritableNestedModelSerializer):
             def restore(request, pk):
                 Order.global_objects.filter(pk=pk).update(paid=False)  # expect
             """),
+        # A file field's FieldFile saves its instance on `save(name, content)` and `delete()`
+        # unless told `save=False`.
+        Example("""
+            from shop.models import Customer
+
+            def set_avatar(request, pk):
+                customer = Customer.objects.get(pk=pk)
+                customer.avatar.save(request.FILES["a"].name, request.FILES["a"])  # expect
+                customer.avatar.save("a.png", request.FILES["a"], save=False)
+                customer.avatar.delete()  # expect
+                customer.avatar.delete(save=False)
+            """, files={"shop/models.py": """
+from django.db import models
+
+
+class Customer(models.Model):
+    avatar = models.ImageField(upload_to="avatars")
+"""}),
+        # A class declaring Django relation fields is a model whatever its base is written as.
+        Example("""
+            from shop.models import Watch
+
+            def unwatch(request):
+                Watch.objects.filter(user=request.user).delete()  # expect
+            """, files={"shop/models.py": """
+from django.conf import settings
+from django.db import models
+
+from shop.swappable import base_from_setting
+
+ModelBase: models.Model = base_from_setting("SHOP_MODEL_BASE", models.Model)
+
+
+class Watch(ModelBase):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+"""}),
         # A base method that raises NotImplementedError returns what its overrides agree on
         # (an override returning something untypable is no evidence)...
         Example("""
@@ -755,6 +792,25 @@ class Importer:
             class Customers(Base):
                 def make(self):
                     return Customer()
+            """),
+        # A form's or a serializer's file field is no FieldFile of an instance; a class whose
+        # fields are not Django's is no model.
+        Example("""
+            from django import forms
+
+            from shop.models import Customer
+
+            class AvatarForm(forms.Form):
+                avatar = forms.ImageField()
+
+            class Document:
+                owner = ForeignKey("auth.User")
+
+            def upload(request, pk):
+                form = AvatarForm(request.POST, request.FILES)
+                form.avatar.save("a.png", request.FILES["a"])
+                Document.objects.create(owner=request.user)
+                Customer.objects.get(pk=pk).name.delete()
             """),
         # A list appended to and extended with something else, a tuple of unlike things.
         Example("""

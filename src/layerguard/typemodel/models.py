@@ -40,7 +40,7 @@ USER_BASES = ("django.contrib.auth.models.PermissionsMixin", "django.contrib.aut
 
 @dataclass(frozen=True)
 class Relation:
-    kind: str  # "manager" (a related manager) or "instance" (a forward FK / one-to-one)
+    kind: str  # "manager" (a related manager), "instance" (a forward FK / one-to-one) or "file" (a FieldFile)
     target: str | None  # the related model; None when it cannot be resolved
     many_to_many: bool = False
     through: str | None = None  # an m2m's explicit through model (None: auto-created or unknown)
@@ -130,6 +130,9 @@ class ModelGraph:
         project = self.project
         if field.kind == "gfk":  # `content_object`: an instance of some model
             self._add(model, field.name, Relation("instance", None))
+            return
+        if field.kind == "file":  # `avatar`: a FieldFile of this instance
+            self._add(model, field.name, Relation("file", model))
             return
         if field.target == "self" and field.target_is_string:
             target: str | None = model
