@@ -110,3 +110,5 @@ def test_overrides_constructors_model_bound_savers_and_undeclared_managers_are_t
     # (30), a mixin's self.model.objects (35); Recipe.STATUS_LABELS.values() and Trainer's
     # self.model.save() stay silent.
     assert [line for path, line in lines if path == "recipes/views.py"] == [9, 14, 19, 25, 28, 30, 35]
+    # Seed data outside the tests: what factory_boy factories build (6, 8).
+    assert [line for path, line in lines if path == "recipes/sampledata.py"] == [6, 8]

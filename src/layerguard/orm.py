@@ -53,6 +53,9 @@ GET_OBJECT_SHORTCUTS = {"django.shortcuts.get_object_or_404", "django.shortcuts.
 # the queryset methods that no dict, list or choices class also has.
 UNDECLARED_MANAGER_CALLS = {"all", "filter", "exclude", "get_queryset", "select_related", "prefetch_related",
                             "annotate", "only", "defer", "order_by", "using", "select_for_update"}
+# factory_boy's calls that build instances of a factory's model (or a list of them).
+FACTORY_BUILDS = {None: "instance", "create": "instance", "build": "instance",
+                  "create_batch": "list", "build_batch": "list"}
 MANAGER_NAMES = ("objects", "_default_manager", "_base_manager")
 # Kinds whose items (iterated, indexed, `list(...)`) are instances of their model.
 COLLECTION_KINDS = ("queryset", "manager", "related", "list")
@@ -466,6 +469,9 @@ class OrmTyper:
         called = self._class_named(dotted)
         if called and called.kind == "class":
             return OrmType("instance", called.model)
+        if self.framework is not None and self._is_bound(dotted.split(".")[0]) \
+                and (made := self._factory_product(qualified)) is not None:
+            return made
         # a project function (`_get_ticket(pk)`) or class (`Importer(feed)`)
         functions = self.solver.functions
         for candidate in (qualified, f"{self.module.name}.{dotted}"):
@@ -476,6 +482,17 @@ class OrmTyper:
                 return saver  # `RecipeSerializer(data=...)`: its `save()` returns a Recipe
             return OrmType("object", qualified)
         return None
+
+    def _factory_product(self, qualified: str) -> OrmType | None:
+        """`DocumentFactory(...)`, `DocumentFactory.create_batch(3)` in a seed-data command:
+        factory_boy builds (and saves) instances of the factory's `Meta.model`."""
+        cls, method = qualified, None
+        if self.project.class_fact(qualified) is None and "." in qualified:
+            cls, method = qualified.rsplit(".", 1)
+        if method not in FACTORY_BUILDS:
+            return None
+        model = self.framework.factory_model(cls)
+        return OrmType(FACTORY_BUILDS[method], model) if model else None
 
     def _in_view_or_admin(self) -> bool:
         if not self.enclosing_class:

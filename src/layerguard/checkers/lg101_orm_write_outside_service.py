@@ -69,7 +69,8 @@ class OrmWriteOutsideService(Rule):
     model graph reaches from a known instance or class (`item.order.customer`, reverse
     managers by `related_name` or `<model>_set`, many-to-many both ways, `user.groups`, a
     GenericForeignKey (an instance of some model), a file field's `save(name, content)` and
-    `delete()` (they save the instance unless `save=False`),
+    `delete()` (they save the instance unless `save=False`), what a factory_boy
+    `DjangoModelFactory` builds,
     `Order.tags.through.objects`), the loop variable over any of those (`for i, order in
     enumerate(orders)` and `zip(...)` too), what all operands of `a or b` agree on, and the manager
     of a model class held in a variable (`type[Order]`, `apps.get_model(...)`) are writes,
@@ -705,6 +706,31 @@ from django.db import models
 
 class Customer(models.Model):
     avatar = models.ImageField(upload_to="avatars")
+"""}),
+        # factory_boy builds instances of its Meta.model: seed-data code outside the tests
+        # writes through them.
+        Example("""
+            from shop.tests.factories import OrderFactory, TagFactory
+
+            def seed():
+                order = OrderFactory(total=10)
+                order.tags.add(TagFactory.create())  # expect
+                for tag in TagFactory.create_batch(3):
+                    tag.delete()  # expect
+            """, path="shop/sampledata.py", files={"shop/tests/__init__.py": "", "shop/tests/factories.py": """
+import factory
+
+from shop.models import Order, Tag
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
 """}),
         # A class declaring Django relation fields is a model whatever its base is written as.
         Example("""

@@ -91,6 +91,12 @@ def _is_model_bound_base(qualified: str) -> bool:
     return qualified.endswith(MODEL_BOUND_BASE_SUFFIXES)
 
 
+def _is_model_factory(qualified: str) -> bool:
+    # factory_boy's `factory.django.DjangoModelFactory` (`factory.DjangoModelFactory` before 3.0).
+    return qualified in ("factory.django.DjangoModelFactory", "factory.DjangoModelFactory")
+
+
+
 class FrameworkTypes:
     def __init__(self, project: ProjectModel):
         self.project = project
@@ -196,6 +202,12 @@ class FrameworkTypes:
             return None
         model = self.model_of(cls)
         return OrmType("saver", model) if model else None
+
+    def factory_model(self, cls: str) -> str | None:
+        """The model a factory_boy `DjangoModelFactory` subclass builds (its `Meta.model`)."""
+        if self.project.class_fact(cls) is None or not self.project.inherits_from(cls, "model factory", _is_model_factory):
+            return None
+        return self.model_of(cls)
 
     def function_call(self, qualified: str) -> OrmType | None:
         """What calling the Django function `qualified` returns, if the table says."""
