@@ -19,4 +19,7 @@ def test_prepared_delegation_is_silent_and_logic_is_named(tmp_path):
             "`link_notify()` is a second service call after `link_create()` (line 66)" + hint,
         69: "`TaggedLinkSerializer.save()` holds logic instead of calling a service: "
             "`for key in (\"url\", \"tags\"):` loops (line 70)" + hint,
+        # ScopedLinkSerializer.create()'s helper only prepares (silent); update()'s queries.
+        86: "`ScopedLinkSerializer.update()` holds logic instead of calling a service: "
+            "`self.deduplicated()` is not a service (line 87)" + hint,
     }

@@ -72,7 +72,10 @@ class LogicInSerializerSave(Rule):
     service's error translated for the API) and `with transaction.atomic()` (LG303's
     business) are transparent. Logic is anything else: an `if` around a call, a loop, an
     ORM write or query, a side effect, a second service call, or a call into code that
-    is not a service (a model method, a helper, `self._save_tags()`).
+    is not a service (a model method, a helper, `self._save_tags()`). A helper of the same
+    class or module is read too (two levels deep): one whose body is itself only
+    preparation by these rules (`validated_data = self.scoped(validated_data)` setting
+    the workspace from the request) prepares the arguments.
 
     ## Example
     ```python
@@ -98,6 +101,24 @@ class LogicInSerializerSave(Rule):
     name = "logic-in-serializer-save"
 
     INVALID = [
+        # A helper of the same class is followed: one that writes or notifies is logic.
+        Example("""
+            from rest_framework import serializers
+            from shop.models import Order, Tag
+
+            class OrderSerializer(serializers.ModelSerializer):
+                class Meta:
+                    model = Order
+                    fields = ["total"]
+
+                def create(self, validated_data):  # expect
+                    validated_data = self.with_tags(validated_data)
+                    return super().create(validated_data)
+
+                def with_tags(self, data):
+                    data["tag"] = Tag.objects.get_or_create(name="new")[0]
+                    return data
+            """, path="shop/serializers.py"),
         Example("""
             from rest_framework import serializers
             from shop.models import Order
@@ -153,6 +174,38 @@ class LogicInSerializerSave(Rule):
                 "shop/services.py": "def order_create(**data):\n    pass\n\ndef order_notify(**data):\n    pass\n"}),
     ]
     VALID = [
+        # A helper of the same class (or module) that only prepares the data is preparation.
+        Example("""
+            from rest_framework import serializers
+            from shop.models import Order
+
+            def _normalized(data):
+                if "codes" in data:
+                    data["codes"] = [str(code) for code in data["codes"]]
+
+            class OrderSerializer(serializers.ModelSerializer):
+                class Meta:
+                    model = Order
+                    fields = ["total"]
+
+                def create(self, validated_data):
+                    validated_data = self.scoped(validated_data)
+                    _normalized(validated_data)
+                    return super().create(validated_data)
+
+                def update(self, instance, validated_data):
+                    OrderSerializer.scoped(self, validated_data, instance=instance)
+                    return super().update(instance, validated_data)
+
+                def scoped(self, validated_data, instance=None):
+                    if self.context["request"].user.is_superuser:
+                        validated_data["workspace"] = None
+                    elif instance:
+                        validated_data["workspace"] = instance.workspace
+                    else:
+                        validated_data["workspace"] = self.context["request"].workspace
+                    return validated_data
+            """, path="shop/serializers.py"),
         Example('''
             from rest_framework import serializers
             from shop.models import Order
@@ -271,7 +324,7 @@ class LogicInSerializerSave(Rule):
             node = context.function_node(function)
             if node is None:
                 continue
-            logic = _Delegation(context, node).first_logic()
+            logic = _Delegation(context, node, function.class_qualname).first_logic()
             if logic is None:
                 continue
             yield context.violation(
@@ -284,9 +337,12 @@ class LogicInSerializerSave(Rule):
 class _Delegation:
     """Walks one create/update/save: preparation, then one delegating call."""
 
-    def __init__(self, context: FileContext, node: ast.FunctionDef | ast.AsyncFunctionDef):
+    def __init__(self, context: FileContext, node: ast.FunctionDef | ast.AsyncFunctionDef,
+                 class_qualname: str | None, depth: int = 0):
         self.context = context
         self.node = node
+        self.class_qualname = class_qualname
+        self.depth = depth  # helpers followed so far (a helper's helper, at most)
         arguments = node.args
         self.parameters = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
         self.parameters |= {a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None}
@@ -415,7 +471,30 @@ class _Delegation:
                 return f"{display} queries the database"
             if func.attr in DATA_METHODS and self._is_data(func.value):
                 return None
+        if self._prepares_in_helper(func):
+            return None
         return f"{display} is not a service"
+
+    def _prepares_in_helper(self, func: ast.expr) -> bool:
+        """`validated_data = self.handle_space(validated_data)`: a method of the same class
+        (or a function of the same module) whose body is itself only preparation, by the
+        same walk, and delegates nothing, prepares the arguments too."""
+        if self.depth >= 2:
+            return False
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and self.class_qualname \
+                and func.value.id in ("self", "cls", self.class_qualname.rsplit(".", 1)[-1]):
+            owner, name = self.class_qualname, func.attr
+        elif isinstance(func, ast.Name) and func.id not in self.locals:
+            owner, name = None, func.id
+        else:
+            return False
+        function = next((f for f in self.context.facts.functions
+                         if f.name == name and f.class_qualname == owner), None)
+        node = self.context.function_node(function) if function is not None else None
+        if node is None or node is self.node:
+            return False
+        helper = _Delegation(self.context, node, owner, self.depth + 1)
+        return helper.first_logic() is None and helper.delegated_to is None
 
     def _delegate(self, display: str, guarded: bool) -> str | None:
         if self.delegated_to is not None:
