@@ -629,6 +629,32 @@ _NOT_PROJECT_CALLEES = {
     "reverse", "Response", "render", "redirect", "HttpResponse", "JsonResponse", "format_html", "mark_safe",
 }
 _CARRIES_VALUE = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Await)
+# Calls that run a function with arguments they are given: `threading.Thread(target=f,
+# args=[a], kwargs={...})`, `executor.submit(f, a)`; each is a call site of `f`.
+_THREAD_CALLEES = ("Thread", "Timer")
+_SUBMIT_METHODS = ("submit",)
+
+
+def _handed_off(call: ast.Call) -> ast.Call | None:
+    """The call of its target a thread start or an executor's `submit` makes, if literal."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if name in _THREAD_CALLEES:
+        keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        target, args, kwargs = keywords.get("target"), keywords.get("args"), keywords.get("kwargs")
+        if target is None or (args is not None and not isinstance(args, (ast.List, ast.Tuple))) \
+                or (kwargs is not None and not isinstance(kwargs, ast.Dict)):
+            return None
+        arguments = list(args.elts) if args is not None else []
+        named = [ast.keyword(arg=k.value, value=v) for k, v in zip(kwargs.keys, kwargs.values)
+                 if isinstance(k, ast.Constant) and isinstance(k.value, str)] if kwargs is not None else []
+    elif name in _SUBMIT_METHODS and isinstance(func, ast.Attribute) and call.args:
+        target, arguments, named = call.args[0], list(call.args[1:]), list(call.keywords)
+    else:
+        return None
+    if not isinstance(target, (ast.Name, ast.Attribute)) or not (arguments or named):
+        return None
+    return ast.Call(func=target, args=arguments, keywords=named)
 # The statements that hold others, and their fields that do, in _STATEMENT_FIELDS' order.
 _NESTED_STATEMENTS = {
     kind: tuple(name for name in _STATEMENT_FIELDS if name in kind._fields)
@@ -676,12 +702,19 @@ def _summarize(node: ast.FunctionDef | ast.AsyncFunctionDef, texts: _Texts, is_m
     def call(value: ast.AST | None) -> None:
         if isinstance(value, ast.Await):
             value = value.value
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                and isinstance(value.func.value, ast.Call) and value.func.attr == "start":
+            value = value.func.value  # `Thread(target=f, args=[a]).start()`
         if not isinstance(value, ast.Call) or not (value.args or value.keywords):
             return
+        handed = _handed_off(value)
+        if handed is not None:
+            value = handed  # `Thread(target=f, args=[a, b])` calls `f(a, b)`
         func = value.func  # `f(...)`, `self.m(...)`, `module.f(...)`: callees a project defines
         if isinstance(func, ast.Attribute):
             if func.attr in _NOT_PROJECT_CALLEES or not isinstance(func.value, ast.Name):
                 return
+            receiver = func.value.id  # `integration.do_export(...)`: the local's binding types the callee
         elif not isinstance(func, ast.Name):
             return
         callee = dotted_name(func)
@@ -690,6 +723,8 @@ def _summarize(node: ast.FunctionDef | ast.AsyncFunctionDef, texts: _Texts, is_m
         arguments = [a for a in value.args if not isinstance(a, ast.Starred)]
         keywords = [k for k in value.keywords if k.arg]
         if any(isinstance(v, _CARRIES_VALUE) for v in [*arguments, *(k.value for k in keywords)]):
+            if isinstance(func, ast.Attribute) and receiver not in ("self", "cls"):
+                read.add(receiver)
             summary.calls.append((
                 callee,
                 [keep(a) if isinstance(a, _CARRIES_VALUE) else None for a in value.args],

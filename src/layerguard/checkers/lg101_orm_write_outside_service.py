@@ -86,7 +86,13 @@ class OrmWriteOutsideService(Rule):
     an unannotated parameter the call sites that pass something typable agree on (one
     passing `request.POST.get(...)` is no evidence either way), `self.x` set from a
     model in the class, and a class attribute annotation (`customer: Customer` on an
-    HttpRequest subclass); where two call sites pass different types the value is unknown. Anything it cannot type (`form.save()`,
+    HttpRequest subclass). Call sites include a base class's `self.m(...)` for each
+    override of `m`, a class's construction for its `__init__`, a static method called
+    through its class, `Thread(target=f, args=[...])` and `executor.submit(f, ...)`; a
+    base method that raises `NotImplementedError` returns what its overrides agree on,
+    and a function returning instances of several subclasses returns their nearest
+    common project base. Where two call sites pass different types the value is unknown.
+    Anything it cannot type (`form.save()`,
     `serializer.save()`, `image.save()`, `cache.delete()`, `dict.update()`, `super().save()`)
     is left alone: silence is preferred to a guess. Tests, migrations, settings and
     factories are exempt, and a model module may write its own app's models.
@@ -707,6 +713,40 @@ from django.db import models
 class Customer(models.Model):
     avatar = models.ImageField(upload_to="avatars")
 """}),
+        # A factory returning instances of several subclasses returns their common base; a
+        # thread's target and an executor's submit() are called with the arguments given;
+        # a static method's first parameter is not `self`.
+        Example("""
+            import threading
+
+            from shop.models import Order
+
+            class Exporter:
+                def export(self, order):
+                    order.save()  # expect
+
+            class Csv(Exporter):
+                pass
+
+            class Json(Exporter):
+                pass
+
+            class Archive:
+                @staticmethod
+                def close(order):
+                    order.delete()  # expect
+
+            def exporter_for(kind):
+                if kind == "csv":
+                    return Csv()
+                return Json()
+
+            def export(request, pk):
+                order = Order.objects.get(pk=pk)
+                exporter = exporter_for(request.GET["kind"])
+                threading.Thread(target=exporter.export, args=[order]).start()
+                Archive.close(order)
+            """, path="shop/exports.py"),
         # factory_boy builds instances of its Meta.model: seed-data code outside the tests
         # writes through them.
         Example("""
@@ -819,6 +859,35 @@ class Importer:
                 def make(self):
                     return Customer()
             """),
+        # Classes with no project base in common are no evidence; nor are a thread's
+        # arguments held in a variable.
+        Example("""
+            import threading
+
+            from shop.models import Order
+
+            class Csv:
+                def export(self, order):
+                    order.save()
+
+            class Json:
+                def export(self, order):
+                    order.save()
+
+            class Mailer:
+                def send(self, order):
+                    order.save()
+
+            def exporter_for(kind):
+                return Csv() if kind == "csv" else Json()
+
+            def export(request, pk):
+                order = Order.objects.get(pk=pk)
+                exporter = exporter_for(request.GET["kind"])
+                exporter.export(order)
+                arguments = [order]
+                threading.Thread(target=Mailer().send, args=arguments).start()
+            """, path="shop/exports.py"),
         # A form's or a serializer's file field is no FieldFile of an instance; a class whose
         # fields are not Django's is no model.
         Example("""

@@ -148,7 +148,20 @@ class Solver:
             return None
         types = [self.type_of_text(text, module, function, summary, self_type) if text else None
                  for text in summary.return_values if text not in ("None",)]
-        return _agreed(types)
+        return _agreed(types) or self._common_base(types)
+
+    def _common_base(self, types: list) -> OrmType | None:
+        """`get_integration()` returning `Default(...)`, `Paprika(...)`...: instances of
+        project classes that share a project base are instances of that base (the
+        nearest one all of them derive from); their methods are found through it."""
+        if len(types) < 2 or not all(t is not None and t.kind == "object" and t.model for t in types):
+            return None
+        ancestries = [[f"{m.name}.{c.qualname}" for m, c in self._ancestry(t.model)] for t in types]
+        shared = set(ancestries[0]).intersection(*ancestries[1:])
+        nearest = next((cls for cls in ancestries[0] if cls in shared), None)
+        from layerguard.orm import OrmType
+
+        return OrmType("object", nearest) if nearest else None
 
     def _parameter(self, function_qualified: str, name: str) -> OrmType | None:
         found = self.functions.get(function_qualified)
@@ -160,8 +173,8 @@ class Solver:
             return None
         position = names.index(name)
         is_method = function.class_qualname is not None
-        if is_method:
-            position -= 1  # `self`
+        if is_method and not any(d.endswith("staticmethod") for d in function.decorators):
+            position -= 1  # `self` / `cls`
             if position < 0:
                 return None
         # Each call site that passes a value layerguard can type is evidence; one that passes
@@ -393,6 +406,12 @@ class Solver:
             return self._method(f"{module.name}.{caller.class_qualname}", rest)
         if self.project._binding(module, head) is None and not any(
                 f.qualname == callee for f in module.facts.functions if f.class_qualname is None):
+            if rest and "." not in rest and head.isidentifier():
+                # `integration.do_export(recipes, el)`, `integration` a local holding an
+                # instance of a project class (what a factory's returns agree on).
+                receiver = self.type_of_text(head, module, caller, module.facts.summaries.get(caller.qualname), None)
+                if receiver is not None and receiver.kind == "object" and receiver.model:
+                    return self._method(receiver.model, rest)
             return None
         qualified = self.project.resolve(module, callee)
         if qualified in self.functions:
