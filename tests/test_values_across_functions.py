@@ -116,3 +116,5 @@ def test_overrides_constructors_model_bound_savers_and_undeclared_managers_are_t
     assert [line for path, line in lines if path == "recipes/views.py"] == [9, 14, 19, 25, 28, 30, 35]
     # Seed data outside the tests: what factory_boy factories build (6, 8).
     assert [line for path, line in lines if path == "recipes/sampledata.py"] == [6, 8]
+    # django-allauth adapters: super().save_user() is the user (9: its profile; 16).
+    assert [line for path, line in lines if path == "recipes/adapters.py"] == [9, 16]

@@ -79,6 +79,7 @@ class OrmWriteOutsideService(Rule):
     `formset.save(commit=False)` in its `save_formset`, an admin action's `queryset`, a
     `post_save` receiver's `instance`, a `user_logged_in` receiver's `user`,
     `Site.objects.get_current()`, `ContentType.objects.get_for_model()`, `authenticate()`,
+    django-allauth adapters' `super().save_user(...)` and `save_user(self, request, user, ...)`,
     DRF's `perform_destroy(instance)`, `serializer.save()` in `perform_create`, a
     ModelForm's `super().save(commit=False)`, `self.object`, `self.get_queryset()`). Values that cross a function boundary are
     followed across the project (typemodel/solver.py): what a project function or a custom
@@ -747,6 +748,21 @@ class Customer(models.Model):
                 threading.Thread(target=exporter.export, args=[order]).start()
                 Archive.close(order)
             """, path="shop/exports.py"),
+        # django-allauth's account adapters sign up and log in the user model.
+        Example("""
+            from allauth.account.adapter import DefaultAccountAdapter
+
+            class AccountAdapter(DefaultAccountAdapter):
+                def save_user(self, request, user, form, commit=True):
+                    user = super().save_user(request, user, form, commit=False)
+                    user.save()  # expect
+                    user.groups.clear()  # expect
+                    return user
+
+                def login(self, request, user):
+                    user.save()  # expect
+                    return super().login(request, user)
+            """, path="shop/adapters.py"),
         # factory_boy builds instances of its Meta.model: seed-data code outside the tests
         # writes through them.
         Example("""

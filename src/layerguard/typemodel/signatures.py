@@ -47,7 +47,15 @@ PARAMETERS = [
     Parameter("view", "form_valid", "form", "saver"),
     Parameter("serializer", "update", "instance", "instance"),
     Parameter("signal receiver", "*", "instance", "instance"),
+    # django-allauth's adapters: the user being signed up or logged in.
+    Parameter("account adapter", "save_user", "user", "instance"),
+    Parameter("account adapter", "login", "user", "instance"),
 ]
+# Bases that give a class its role when no Django/DRF base does, and the model the role is
+# about when the class names none.
+ACCOUNT_ADAPTER_BASES = {"allauth.account.adapter.DefaultAccountAdapter",
+                         "allauth.socialaccount.adapter.DefaultSocialAccountAdapter"}
+ROLE_MODELS = {"account adapter": USER_MODEL}
 # `self.<attribute>` and `self.<method>()` in a class of each role.
 SELF_ATTRIBUTES = {("serializer", "instance"): "instance", ("form", "instance"): "instance",
                    ("view", "object"): "instance"}
@@ -55,7 +63,9 @@ SELF_CALLS = {("view", "get_object"): "instance", ("view", "get_queryset"): "que
               ("admin", "get_object"): "instance", ("admin", "get_queryset"): "queryset"}
 # `super().<method>(...)` in a class of each role (a ModelForm's `super().save(commit=False)`).
 SUPER_CALLS = {("form", "save"): "instance", ("serializer", "create"): "instance",
-               ("serializer", "update"): "instance", ("serializer", "save"): "instance"}
+               ("serializer", "update"): "instance", ("serializer", "save"): "instance",
+               ("account adapter", "save_user"): "instance", ("account adapter", "new_user"): "instance",
+               ("account adapter", "populate_user"): "instance"}
 # Signals whose `instance` argument is a model instance (of `sender`).
 MODEL_SIGNALS = {"pre_save", "post_save", "pre_delete", "post_delete", "pre_init", "post_init"}
 # Django's auth signals: the receiver's `user` is the user model's instance, whatever `sender` is.
@@ -170,7 +180,7 @@ class FrameworkTypes:
                     continue
                 if signature.gives == "formset":
                     return OrmType("formset", None)  # one of the admin's inlines: which, unknown
-                model = self.model_of(cls)
+                model = ROLE_MODELS.get(role) or self.model_of(cls)
                 if model is None and role in ("serializer", "form") and not self.is_model_bound(cls):
                     return None  # a plain Serializer's instance may be anything
                 return OrmType(signature.gives, model)
@@ -225,7 +235,7 @@ class FrameworkTypes:
     def _known(self, gives: str | None, cls: str, unknown_model_ok: bool = False) -> OrmType | None:
         if gives is None:
             return None
-        model = self.model_of(cls)
+        model = ROLE_MODELS.get(self.role(cls)) or self.model_of(cls)
         if model is None and not unknown_model_ok:
             return None
         return OrmType(gives, model)
@@ -240,6 +250,8 @@ class FrameworkTypes:
             return "view"
         if project.is_form_class(cls):
             return "form"
+        if project.inherits_from(cls, "account adapter", ACCOUNT_ADAPTER_BASES.__contains__):
+            return "account adapter"
         return None
 
     def _is_admin(self, cls: str) -> bool:
