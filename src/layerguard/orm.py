@@ -403,9 +403,9 @@ class OrmTyper:
                     return known
                 if method == "get_object":
                     return OrmType("instance", None) if self._in_view_or_admin() else None
-            if isinstance(func.value, ast.Call) and dotted_name(func.value.func) == "super" \
-                    and self.framework and self.enclosing_class:
-                return self.framework.super_call(self.enclosing_class, method)  # ModelForm.save()
+            if isinstance(func.value, ast.Call) and dotted_name(func.value.func) == "super" and self.framework:
+                owner = self._super_owner(func.value)
+                return self.framework.super_call(owner, method) if owner else None  # ModelForm.save()
             base = self.type_of(func.value, env)
             if base is None and method in UNDECLARED_MANAGER_CALLS and isinstance(func.value, ast.Attribute):
                 base = self._undeclared_manager(func.value, env)
@@ -481,6 +481,19 @@ class OrmTyper:
             if self.framework is not None and (saver := self.framework.saver_class(qualified)) is not None:
                 return saver  # `RecipeSerializer(data=...)`: its `save()` returns a Recipe
             return OrmType("object", qualified)
+        return None
+
+    def _super_owner(self, call: ast.Call) -> str | None:
+        """The class whose parent `super()` reaches: the enclosing one, or the project class
+        named by a two-argument `super(MediaForm, form)` (a helper saving a form)."""
+        if not call.args:
+            return self.enclosing_class
+        named = dotted_name(call.args[0])
+        if not named:
+            return None
+        for candidate in (self.project.resolve(self.module, named), f"{self.module.name}.{named}"):
+            if self.project.class_fact(candidate) is not None:
+                return candidate
         return None
 
     def _factory_product(self, qualified: str) -> OrmType | None:

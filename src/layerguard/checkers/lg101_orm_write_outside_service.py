@@ -74,6 +74,7 @@ class OrmWriteOutsideService(Rule):
     `Order.tags.through.objects`), the loop variable over any of those (`for i, order in
     enumerate(orders)` and `zip(...)` too), what all operands of `a or b` agree on, and the manager
     of a model class held in a variable (`type[Order]`, `apps.get_model(...)`) are writes,
+    a nested function's free names are its enclosing function's,
     and so are the arguments the framework fixes (typemodel/signatures.py: `obj` of an
     admin's `save_model` (an admin registered for a model, whatever third-party base it has),
     `formset.save(commit=False)` in its `save_formset`, an admin action's `queryset`, a
@@ -763,6 +764,28 @@ class Customer(models.Model):
                     user.save()  # expect
                     return super().login(request, user)
             """, path="shop/adapters.py"),
+        # A nested function reads its enclosing function's names; a two-argument super()
+        # names the form whose parent saves.
+        Example("""
+            from django import forms
+
+            from shop.models import Order
+
+            class OrderForm(forms.ModelForm):
+                class Meta:
+                    model = Order
+                    fields = ["total"]
+
+            def send(order: Order):
+                def on_error(error):
+                    order.save(update_fields=["status"])  # expect
+                return on_error
+
+            def save_form(form, user):
+                obj = super(OrderForm, form).save(commit=False)
+                obj.save()  # expect
+                return obj
+            """, path="shop/utils.py"),
         # factory_boy builds instances of its Meta.model: seed-data code outside the tests
         # writes through them.
         Example("""
@@ -875,6 +898,21 @@ class Importer:
                 def make(self):
                     return Customer()
             """),
+        # A nested function that binds the name itself, or a method's free name (a global),
+        # is not its enclosing function's.
+        Example("""
+            from shop.models import Order
+
+            def send(order: Order):
+                def on_error(error):
+                    order = error.payload
+                    order.save()
+                return on_error
+
+            class Sender:
+                def send(self):
+                    order.save()
+            """, path="shop/utils.py"),
         # Classes with no project base in common are no evidence; nor are a thread's
         # arguments held in a variable.
         Example("""

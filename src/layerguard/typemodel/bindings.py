@@ -75,7 +75,27 @@ def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | N
         elif (node.lineno, node.col_offset) <= (call.lineno, call.col_offset) \
                 and (call.end_lineno, call.end_col_offset) <= (node.end_lineno, node.end_col_offset):
             consider(node.lineno, origin)  # a comprehension target, inside its comprehension
+    if best is None and isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return _free_variable(context, scope, name)
     return best[1] if best else None
+
+
+def _free_variable(context: FileContext, scope: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> Origin | None:
+    """A name a nested function reads but never binds is its enclosing function's
+    (`def _on_error(): submission.save()` inside `send(submission: SupportTicket)`): its
+    latest binding there before the `def`. Closures only: a method's free names are
+    globals, which are not followed."""
+    arguments = [*scope.args.posonlyargs, *scope.args.args, *scope.args.kwonlyargs, scope.args.vararg, scope.args.kwarg]
+    if any(argument is not None and argument.arg == name for argument in arguments) \
+            or _scope_bindings(context, scope).get(name):
+        return None  # bound in the nested function itself (after the use: not the outer's)
+    line = min([scope.lineno, *(decorator.lineno for decorator in scope.decorator_list)]) - 1
+    anchor = ast.Pass(lineno=line, col_offset=0, end_lineno=line, end_col_offset=0)
+    outer = enclosing_function(context, anchor)
+    if not isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef)) or outer is scope \
+            or not (outer.lineno <= line <= (outer.end_lineno or 0)):
+        return None
+    return latest_binding(context, anchor, name)
 
 
 LIST_MUTATORS = {"append", "extend", "insert"}
