@@ -776,8 +776,12 @@ def _summarize(node: ast.FunctionDef | ast.AsyncFunctionDef, texts: _Texts, is_m
         elif kind is ast.If or kind is ast.While:
             test = current.test  # `if x := ...`, `elif a and (x := ...)`
             for named in [test] if not isinstance(test, ast.BoolOp) else test.values:
+                if isinstance(named, ast.UnaryOp) and isinstance(named.op, ast.Not):
+                    named = named.operand
                 if isinstance(named, ast.NamedExpr):
                     bind(named.target, "assign", named.value)
+                    named = named.value
+                call(named)  # `if _remove_member(profile, user):`, `if not f(x) and ...`
         for name in nested:
             extend(getattr(current, name))
         if kind is ast.match_case:

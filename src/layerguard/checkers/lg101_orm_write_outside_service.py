@@ -764,6 +764,21 @@ class Customer(models.Model):
                     user.save()  # expect
                     return super().login(request, user)
             """, path="shop/adapters.py"),
+        # A call in an `if` or `while` test is a call site too.
+        Example("""
+            from django.shortcuts import get_object_or_404
+
+            from shop.models import Order
+
+            def _cancel(order, reason):
+                order.delete()  # expect
+                return True
+
+            def cancel(request, pk):
+                order = get_object_or_404(Order, pk=pk)
+                if not _cancel(order, request.POST["reason"]) and request.user.is_staff:
+                    return None
+            """),
         # A nested function reads its enclosing function's names; a two-argument super()
         # names the form whose parent saves.
         Example("""
