@@ -431,6 +431,9 @@ class OrmTyper:
                     if custom is not False and custom is not None:
                         return custom
                 return OrmType("queryset", base.model)
+            if base is not None and base.kind in ("class", "instance") and base.model and self.framework \
+                    and (tree := self.framework.tree_call(base.model, method, on_class=base.kind == "class")):
+                return tree  # `node.get_descendants()`, `Category.get_root_nodes()`
             if base is not None and base.kind == "class":
                 return None
             if base is not None and base.kind == "instance" and base.model == CONTENT_TYPE \

@@ -74,7 +74,8 @@ class OrmWriteOutsideService(Rule):
     `Order.tags.through.objects`), the loop variable over any of those (`for i, order in
     enumerate(orders)` and `zip(...)` too), what all operands of `a or b` agree on, and the manager
     of a model class held in a variable (`type[Order]`, `apps.get_model(...)`) are writes,
-    a nested function's free names are its enclosing function's,
+    a nested function's free names are its enclosing function's, a django-mptt or
+    treebeard model's `get_descendants()` / `get_parent()` / `get_root_nodes()`,
     and so are the arguments the framework fixes (typemodel/signatures.py: `obj` of an
     admin's `save_model` (an admin registered for a model, whatever third-party base it has),
     `formset.save(commit=False)` in its `save_formset`, an admin action's `queryset`, a
@@ -764,6 +765,32 @@ class Customer(models.Model):
                     user.save()  # expect
                     return super().login(request, user)
             """, path="shop/adapters.py"),
+        # An m2m_changed receiver's instance is the model declaring the relation; a tree
+        # model's navigation (django-mptt, treebeard) gives nodes of the same model.
+        Example("""
+            from django.db.models.signals import m2m_changed
+            from django.dispatch import receiver
+
+            from shop.models import Category
+
+            @receiver(m2m_changed, sender=Category.tags.through)
+            def propagate(sender, instance, action, **kwargs):
+                for child in instance.get_descendants():
+                    child.tags.set(instance.tags.all())  # expect
+                instance.get_root().save()  # expect
+                Category.get_root_nodes().update(depth=1)  # expect
+            """, path="shop/handlers.py", files={"shop/models.py": """
+from django.db import models
+from treebeard.mp_tree import MP_Node
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=20)
+
+
+class Category(MP_Node):
+    tags = models.ManyToManyField(Tag)
+"""}),
         # A call in an `if` or `while` test is a call site too.
         Example("""
             from django.shortcuts import get_object_or_404
@@ -1133,8 +1160,6 @@ class Importer:
                 [row.delete() for row in rows]
             """),
         Example("""
-            from django.db.models.signals import m2m_changed
-            from django.dispatch import receiver
             from rest_framework import serializers
             from shop.models import Order
 
@@ -1146,10 +1171,6 @@ class Importer:
             class SaveMixin:
                 def save_model(self, request, obj, form, change):
                     obj.save()
-
-            @receiver(m2m_changed, sender=Order.tags.through)
-            def tags_changed(sender, instance, **kwargs):
-                instance.save()
             """, path="shop/api.py"),
         Example("""
             from shop.models import Order

@@ -51,6 +51,18 @@ PARAMETERS = [
     Parameter("account adapter", "save_user", "user", "instance"),
     Parameter("account adapter", "login", "user", "instance"),
 ]
+# Tree models (django-mptt, django-treebeard): what their navigation methods return, on an
+# instance and on the class; always nodes of the same model.
+TREE_BASES = {"mptt.models.MPTTModel", "treebeard.mp_tree.MP_Node", "treebeard.ns_tree.NS_Node",
+              "treebeard.al_tree.AL_Node"}
+TREE_INSTANCE_CALLS = {
+    "get_descendants": "queryset", "get_children": "queryset", "get_ancestors": "queryset",
+    "get_siblings": "queryset", "get_family": "queryset", "get_leafnodes": "queryset",
+    "get_root": "instance", "get_parent": "instance", "get_first_child": "instance",
+    "get_last_child": "instance", "get_next_sibling": "instance", "get_previous_sibling": "instance",
+    "get_prev_sibling": "instance", "get_first_sibling": "instance", "get_last_sibling": "instance",
+}
+TREE_CLASS_CALLS = {"get_root_nodes": "queryset", "get_first_root_node": "instance", "get_last_root_node": "instance"}
 # Bases that give a class its role when no Django/DRF base does, and the model the role is
 # about when the class names none.
 ACCOUNT_ADAPTER_BASES = {"allauth.account.adapter.DefaultAccountAdapter",
@@ -140,6 +152,11 @@ class FrameworkTypes:
     def _receive(self, handler: str, module: ModuleInfo, signal: str, sender: str | None) -> None:
         if signal.rsplit(".", 1)[-1] in MODEL_SIGNALS:
             parameter, model = "instance", self._model(module, sender) if sender else None
+        elif signal.rsplit(".", 1)[-1] == "m2m_changed":
+            # `sender=Profile.groups.through`: `instance` is the model whose relation changed,
+            # the one declaring it as a rule (or the other side: some model either way).
+            declaring = sender.rsplit(".", 2)[0] if sender and sender.endswith(".through") else None
+            parameter, model = "instance", self._model(module, declaring) if declaring else None
         elif (parameter := USER_SIGNALS.get(self.project.resolve(module, signal))) is not None:
             model = USER_MODEL
         else:
@@ -212,6 +229,13 @@ class FrameworkTypes:
             return None
         model = self.model_of(cls)
         return OrmType("saver", model) if model else None
+
+    def tree_call(self, model: str, method: str, on_class: bool) -> OrmType | None:
+        """`node.get_descendants()` on a django-mptt / treebeard model: its own nodes."""
+        gives = (TREE_CLASS_CALLS if on_class else TREE_INSTANCE_CALLS).get(method)
+        if gives is None or not self.project.inherits_from(model, "tree", TREE_BASES.__contains__):
+            return None
+        return OrmType(gives, model)
 
     def factory_model(self, cls: str) -> str | None:
         """The model a factory_boy `DjangoModelFactory` subclass builds (its `Meta.model`)."""
