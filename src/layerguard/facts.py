@@ -700,12 +700,19 @@ def _summarize(node: ast.FunctionDef | ast.AsyncFunctionDef, texts: _Texts, is_m
                     bindings.setdefault(element.id, []).append(("first" if position == 0 else "unknown", value))
 
     def call(value: ast.AST | None) -> None:
-        if isinstance(value, ast.Await):
-            value = value.value
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
-                and isinstance(value.func.value, ast.Call) and value.func.attr == "start":
-            value = value.func.value  # `Thread(target=f, args=[a]).start()`
-        if not isinstance(value, ast.Call) or not (value.args or value.keywords):
+        # The calls along the value's receiver chain: `self.create_user(user).id`,
+        # `Notifier(order).send()`, `Thread(target=f, args=[a]).start()`.
+        while value is not None:
+            if isinstance(value, ast.Call):
+                one_call(value)
+                value = value.func
+            elif isinstance(value, (ast.Attribute, ast.Subscript, ast.Await)):
+                value = value.value
+            else:
+                return
+
+    def one_call(value: ast.Call) -> None:
+        if not (value.args or value.keywords):
             return
         handed = _handed_off(value)
         if handed is not None:

@@ -791,7 +791,8 @@ class Tag(models.Model):
 class Category(MP_Node):
     tags = models.ManyToManyField(Tag)
 """}),
-        # A call in an `if` or `while` test is a call site too.
+        # A call in an `if` or `while` test is a call site too, and so is each call along a
+        # value's receiver chain (`self.sync(customer).id`).
         Example("""
             from django.shortcuts import get_object_or_404
 
@@ -805,6 +806,14 @@ class Category(MP_Node):
                 order = get_object_or_404(Order, pk=pk)
                 if not _cancel(order, request.POST["reason"]) and request.user.is_staff:
                     return None
+
+            class Remote:
+                def push(self, order):
+                    order.save(update_fields=["remote_id"])  # expect
+                    return order
+
+                def sync(self, pk):
+                    return self.push(Order.objects.get(pk=pk)).remote_id
             """),
         # A nested function reads its enclosing function's names; a two-argument super()
         # names the form whose parent saves.
