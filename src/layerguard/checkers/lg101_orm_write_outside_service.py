@@ -74,7 +74,8 @@ class OrmWriteOutsideService(Rule):
     `Order.tags.through.objects`), the loop variable over any of those (`for i, order in
     enumerate(orders)` and `zip(...)` too), what all operands of `a or b` agree on, and the manager
     of a model class held in a variable (`type[Order]`, `apps.get_model(...)`) are writes,
-    a nested function's free names are its enclosing function's, a django-mptt or
+    a name inside `if isinstance(name, Order):`, a nested function's free names are its
+    enclosing function's, a django-mptt or
     treebeard model's `get_descendants()` / `get_parent()` / `get_root_nodes()`,
     and so are the arguments the framework fixes (typemodel/signatures.py: `obj` of an
     admin's `save_model` (an admin registered for a model, whatever third-party base it has),
@@ -791,6 +792,17 @@ class Tag(models.Model):
 class Category(MP_Node):
     tags = models.ManyToManyField(Tag)
 """}),
+        # Inside `if isinstance(x, Model):` the name is an instance of that model.
+        Example("""
+            from shop.models import Customer, Order
+
+            def merge(request, source, target):
+                if isinstance(source, Order) and source.pk != target.pk:
+                    source.items.all().delete()  # expect
+                elif isinstance(source, Customer):
+                    source.delete()  # expect
+                source.save()
+            """),
         # A call in an `if` or `while` test is a call site too, and so is each call along a
         # value's receiver chain (`self.sync(customer).id`).
         Example("""

@@ -29,8 +29,9 @@ class FileContext(Protocol):
 def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | None:
     """Where `name` last got its value before `call`, in the innermost enclosing function.
 
-    Assignments, tuple assignments (`obj, created = ...get_or_create()`), `for` targets
-    and annotated parameters count; the latest one before the call wins, so a name
+    Assignments, tuple assignments (`obj, created = ...get_or_create()`), `for` targets,
+    annotated parameters and `if isinstance(x, Model):` around the call count; the latest
+    one before the call wins, so a name
     rebound to a dict after holding a model instance is a dict.
     """
     scope = enclosing_function(context, call)
@@ -68,6 +69,9 @@ def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | N
                 consider(node.lineno, origin)
         elif rule == "at-or-before":
             if node.lineno <= call.lineno:
+                consider(node.lineno, origin)
+        elif rule == "narrowed":  # `if isinstance(source, Food):`, inside its body
+            if node.body[0].lineno <= call.lineno <= (node.body[-1].end_lineno or 0):
                 consider(node.lineno, origin)
         elif rule == "loop":  # a `for` target, inside its loop
             if node.lineno <= call.lineno <= (node.end_lineno or 0):
@@ -179,6 +183,13 @@ def _scope_bindings(context: FileContext, scope: ast.AST) -> dict[str, list[tupl
                             add(element.id, "inside", node, Origin("loop", generator.iter, index=position))
         elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
             add(node.target.id, "at-or-before", node, Origin("assign", node.value))
+        elif isinstance(node, ast.If):
+            for test in node.test.values if isinstance(node.test, ast.BoolOp) and isinstance(node.test.op, ast.And) \
+                    else [node.test]:
+                if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance" \
+                        and len(test.args) == 2 and isinstance(test.args[0], ast.Name) \
+                        and (named := annotation_name(test.args[1])):
+                    add(test.args[0].id, "narrowed", node, Origin("annotation", annotation=named))
     for name, node in built:
         # A list built empty and appended to in the scope is the list of what is appended
         # (`for rule, channels in pairs:` after `pairs.append((rule, channels))`).
