@@ -120,5 +120,5 @@ def test_overrides_constructors_model_bound_savers_and_undeclared_managers_are_t
     assert [line for path, line in lines if path == "recipes/adapters.py"] == [9, 16]
     # A two-argument super() names the ModelForm whose parent saves (19); a closure reads
     # its enclosing function's annotated parameter (25); a call site in an `if` test (31);
-    # `if isinstance(source, Recipe):` (41).
-    assert [line for path, line in lines if path == "recipes/forms.py"] == [19, 25, 31, 41]
+    # `if isinstance(source, Recipe):` (42).
+    assert [line for path, line in lines if path == "recipes/forms.py"] == [19, 25, 31, 42]
