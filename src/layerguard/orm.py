@@ -163,6 +163,11 @@ class OrmTyper:
         if isinstance(node, ast.Call):
             return self._type_of_call(node, env)
         if isinstance(node, ast.IfExp):  # `A if c else B`: what both branches agree on
+            # `self.request.user if hasattr(...) else None`: A or nothing, a write on it is A's.
+            if _is_none(node.orelse):
+                return self.type_of(node.body, env)
+            if _is_none(node.body):
+                return self.type_of(node.orelse, env)
             body = self.type_of(node.body, env)
             return body if body is not None and body == self.type_of(node.orelse, env) else None
         if isinstance(node, (ast.Tuple, ast.List)) and node.elts \
@@ -571,3 +576,7 @@ def _saves_instance(call: ast.Call, position: int) -> bool:
     if given is None:
         return True
     return isinstance(given, ast.Constant) and given.value is True
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None

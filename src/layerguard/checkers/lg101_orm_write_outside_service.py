@@ -792,7 +792,8 @@ class Tag(models.Model):
 class Category(MP_Node):
     tags = models.ManyToManyField(Tag)
 """}),
-        # Inside `if isinstance(x, Model):` the name is an instance of that model.
+        # Inside `if isinstance(x, Model):` the name is an instance of that model; `A if c
+        # else None` is A or nothing.
         Example("""
             from shop.models import Customer, Order
 
@@ -802,6 +803,10 @@ class Category(MP_Node):
                 elif isinstance(source, Customer):
                     source.delete()  # expect
                 source.save()
+
+            def set_password(request):
+                user = request.user if request.user.is_authenticated else None
+                user.save()  # expect
             """),
         # A call in an `if` or `while` test is a call site too, and so is each call along a
         # value's receiver chain (`self.sync(customer).id`).
