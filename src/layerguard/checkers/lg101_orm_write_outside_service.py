@@ -83,7 +83,8 @@ class OrmWriteOutsideService(Rule):
     `post_save` receiver's `instance`, a `user_logged_in` receiver's `user`,
     `Site.objects.get_current()`, `ContentType.objects.get_for_model()`, `authenticate()`,
     django-allauth adapters' `super().save_user(...)` and `save_user(self, request, user, ...)`,
-    DRF's `perform_destroy(instance)`, `serializer.save()` in `perform_create`, a
+    DRF's `perform_destroy(instance)`, `serializer.save()` in `perform_create` and on
+    `self.get_serializer(...)`, a
     ModelForm's `super().save(commit=False)`, `self.object`, `self.get_queryset()`). Values that cross a function boundary are
     followed across the project (typemodel/solver.py): what a project function or a custom
     manager/queryset method returns (annotated, `-> Order`, `-> tuple[Tag, bool]`, or not),
@@ -751,6 +752,28 @@ class Customer(models.Model):
                 threading.Thread(target=exporter.export, args=[order]).start()
                 Archive.close(order)
             """, path="shop/exports.py"),
+        # `self.get_serializer(...)` in a DRF view is its serializer_class: save() gives its model.
+        Example("""
+            from rest_framework import generics, serializers
+            from rest_framework.response import Response
+
+            from shop.models import Order
+
+            class OrderSerializer(serializers.ModelSerializer):
+                class Meta:
+                    model = Order
+                    fields = ["total"]
+
+            class OrderCreate(generics.GenericAPIView):
+                serializer_class = OrderSerializer
+
+                def post(self, request):
+                    serializer = self.get_serializer(data=request.data)
+                    serializer.is_valid(raise_exception=True)
+                    order = serializer.save()
+                    order.tags.clear()  # expect
+                    return Response(serializer.data)
+            """),
         # django-allauth's account adapters sign up and log in the user model.
         Example("""
             from allauth.account.adapter import DefaultAccountAdapter

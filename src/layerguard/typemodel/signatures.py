@@ -73,6 +73,8 @@ SELF_ATTRIBUTES = {("serializer", "instance"): "instance", ("form", "instance"):
                    ("view", "object"): "instance"}
 SELF_CALLS = {("view", "get_object"): "instance", ("view", "get_queryset"): "queryset",
               ("admin", "get_object"): "instance", ("admin", "get_queryset"): "queryset"}
+# `self.<method>()` in a view that builds its serializer or form class: the attribute naming it.
+SAVER_GETTERS = {"get_serializer": "serializer_class", "get_form": "form_class"}
 # `super().<method>(...)` in a class of each role (a ModelForm's `super().save(commit=False)`).
 SUPER_CALLS = {("form", "save"): "instance", ("serializer", "create"): "instance",
                ("serializer", "update"): "instance", ("serializer", "save"): "instance",
@@ -209,6 +211,8 @@ class FrameworkTypes:
         return self._known(gives, cls, unknown_model_ok=role in ("serializer", "form") and self.is_model_bound(cls))
 
     def self_call(self, cls: str, method: str) -> OrmType | None:
+        if method in SAVER_GETTERS:
+            return self._saver_of(cls, SAVER_GETTERS[method])
         role = self.role(cls)
         gives = SELF_CALLS.get((role, method)) if role else None
         return self._known(gives, cls, unknown_model_ok=True)
@@ -229,6 +233,19 @@ class FrameworkTypes:
             return None
         model = self.model_of(cls)
         return OrmType("saver", model) if model else None
+
+    def _saver_of(self, cls: str, attribute: str) -> OrmType | None:
+        """`self.get_serializer(...)` in a DRF view, `self.get_form()` in a Django one: an
+        instance of its `serializer_class` / `form_class`, so a saver of that class's model."""
+        found = self.project.class_fact(cls)
+        if found is None or self.role(cls) != "view":
+            return None
+        for module, fact in self.project._project_ancestry(*found):
+            if attribute in fact.model_refs:
+                bound = self.project.resolve(module, fact.model_refs[attribute])
+                model = self.model_of(bound) if self.is_model_bound(bound) else None
+                return OrmType("saver", model) if model else None
+        return None
 
     def tree_call(self, model: str, method: str, on_class: bool) -> OrmType | None:
         """`node.get_descendants()` on a django-mptt / treebeard model: its own nodes."""
