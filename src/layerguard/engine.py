@@ -39,10 +39,13 @@ from layerguard.project import ProjectModel
 from layerguard.report import Report
 from layerguard.runrecord import Inputs, stat_identity
 from layerguard.semgrep import SemgrepFailure, SemgrepMatch, start_semgrep
+from layerguard.typemodel import prepare_shared_indexes
 from layerguard.violation import Violation
 
 # Below this many files to parse, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 150
+# Rules that ask the type model (ORM writes, side effects and reads in views/serializers).
+TYPED_RULE_PREFIXES = ("LG1", "LG2", "LG3")
 # progress(phase, done, total): "read", "parse", "semgrep" (waiting for it), "rules".
 Progress = Callable[[str, int, int], None]
 
@@ -361,6 +364,8 @@ def _check_files(paths: list[str], state: tuple, jobs: int | None, progress: Cal
     progress(0)
     if workers > 1 and len(paths) >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
         _WORKER_STATE = state
+        if any(rule.code.startswith(TYPED_RULE_PREFIXES) for rule in state[3]):
+            prepare_shared_indexes(state[1])  # once here, not once per worker
         # The workers share the parent's heap until they write to it: frozen, a collection
         # in a worker neither walks nor touches (copies) the inherited project model.
         gc.freeze()

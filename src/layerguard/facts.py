@@ -182,10 +182,15 @@ def dotted_name(node: ast.AST) -> str | None:
 _UNREADABLE = b"\x00layerguard: could not read this file: "
 
 
+@functools.lru_cache(maxsize=4)
 def parse_python(source: bytes) -> ast.Module:
     """`ast.parse`, falling back to libcst and lowering.py for syntax newer than this Python.
 
     Raises SyntaxError (or ValueError for NUL bytes) when no Python version reads it.
+    The last few trees are kept: the facts pass and the rules parse the same bytes one
+    after the other when one file is checked (an editor's edit, a touched file), and the
+    tree is parsed once for both. Nothing may change a tree it is given (short_code
+    copies before it rewrites).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SyntaxWarnings (invalid escapes) are the checked code's, not ours
