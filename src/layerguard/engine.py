@@ -364,8 +364,9 @@ def _check_files(paths: list[str], state: tuple, jobs: int | None, progress: Cal
     progress(0)
     if workers > 1 and len(paths) >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
         _WORKER_STATE = state
-        if any(rule.code.startswith(TYPED_RULE_PREFIXES) for rule in state[3]):
-            prepare_shared_indexes(state[1])  # once here, not once per worker
+        _, project, _, rules, *_ = state
+        if any(rule.code.startswith(TYPED_RULE_PREFIXES) for rule in rules):
+            prepare_shared_indexes(project)  # once here, not once per worker
         # The workers share the parent's heap until they write to it: frozen, a collection
         # in a worker neither walks nor touches (copies) the inherited project model.
         gc.freeze()

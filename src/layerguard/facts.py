@@ -451,7 +451,7 @@ class _FactCollector(ast.NodeVisitor):
         last = callee.rsplit(".", 1)[-1]
         if last in RELATION_FIELDS:
             cls.fields.append(_field_fact(name, callee, RELATION_FIELDS[last], value))
-        elif last.endswith(FILE_FIELD_SUFFIXES) and not last.startswith(("Serializer", "Form")):
+        elif last.endswith(FILE_FIELD_SUFFIXES):
             cls.fields.append(_field_fact(name, callee, "file", value))
         elif last.endswith("Manager") or "as_manager" in callee or _is_from_queryset(value):
             cls.managers.append(name)

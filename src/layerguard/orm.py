@@ -497,12 +497,7 @@ class OrmTyper:
         if not call.args:
             return self.enclosing_class
         named = dotted_name(call.args[0])
-        if not named:
-            return None
-        for candidate in (self.project.resolve(self.module, named), f"{self.module.name}.{named}"):
-            if self.project.class_fact(candidate) is not None:
-                return candidate
-        return None
+        return self.project.class_named(self.module, named) if named else None
 
     def _factory_product(self, qualified: str) -> OrmType | None:
         """`DocumentFactory(...)`, `DocumentFactory.create_batch(3)` in a seed-data command:

@@ -18,11 +18,11 @@ from layerguard.discover import PathMatcher
 from layerguard.exemptions import Exemptions
 from layerguard.facts import ClassFact, FieldFact, FunctionFact, ModuleFacts
 
+# Where Django's model fields live (`models.ForeignKey`, `gis.db.models.ImageField`).
+DJANGO_MODEL_FIELD_MODULES = ("django.db.models.", "django.contrib.gis.db.models.")
 # Bases that make a class a Django model. External bases are only known by name:
 # the known ones below, and any `...models.<Name>Model` (django-extensions'
 # TimeStampedModel, a company's core.models.BaseModel installed as a package...).
-# Where Django's model fields live (`models.ForeignKey`, `gis.db.models.ImageField`).
-DJANGO_MODEL_FIELD_MODULES = ("django.db.models.", "django.contrib.gis.db.models.")
 MODEL_BASES = {
     "django.db.models.Model",
     "django.db.models.base.Model",
@@ -605,6 +605,14 @@ class ProjectModel:
 
     def class_qualname(self, path: str, cls: ClassFact) -> str:
         return f"{self.modules_by_path[path].name}.{cls.qualname}"
+
+    def class_named(self, module: ModuleInfo, dotted: str) -> str | None:
+        """The project class `dotted` names in `module`: imported, defined there, or nested
+        in a class there (`Outer.Inner`)."""
+        for candidate in (self.resolve_bound(module, dotted), f"{module.name}.{dotted}"):
+            if candidate and self.class_fact(candidate) is not None:
+                return candidate
+        return None
 
     def resolve_bound(self, module: ModuleInfo, dotted: str) -> str | None:
         """Like `resolve`, but None when the first name is not bound by an import or a

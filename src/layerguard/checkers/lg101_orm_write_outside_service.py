@@ -954,18 +954,12 @@ class Importer:
     ]
 
     VALID = [
-        # A plain Serializer's `instance` and a plain class's `self.model` may be anything;
-        # `Model.<attr>.values()` may be a dict's or a choices class's; overrides that
-        # disagree on what they return leave the base's call unknown.
+        # A plain class's `self.model` may be anything (a plain Serializer's `instance`: the
+        # TotalSerializer example below); `Model.<attr>.values()` may be a dict's or a
+        # choices class's; overrides that disagree on what they return leave the base's
+        # call unknown.
         Example("""
-            from rest_framework import serializers
-
             from shop.models import Customer, Order
-
-            class Settings(serializers.Serializer):
-                def update(self, instance, validated_data):
-                    instance.save()
-                    return instance
 
             class Trainer:
                 def fit(self):

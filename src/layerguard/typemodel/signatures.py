@@ -242,9 +242,7 @@ class FrameworkTypes:
             return None
         for module, fact in self.project._project_ancestry(*found):
             if attribute in fact.model_refs:
-                bound = self.project.resolve(module, fact.model_refs[attribute])
-                model = self.model_of(bound) if self.is_model_bound(bound) else None
-                return OrmType("saver", model) if model else None
+                return self.saver_class(self.project.resolve(module, fact.model_refs[attribute]))
         return None
 
     def tree_call(self, model: str, method: str, on_class: bool) -> OrmType | None:

@@ -84,7 +84,7 @@ class Solver:
             overrides = [o for o in overrides if o in self.functions and not self._is_abstract(o)]
             # As with call sites, an override returning something untypable is no evidence;
             # two typed ones disagreeing are unknown.
-            typed = [found for o in overrides if (found := self.function_return(o)) is not None]
+            typed = [returned for o in overrides if (returned := self.function_return(o)) is not None]
             return _agreed(typed) if typed else None
         return self.function_return(found, self_type)
 
@@ -202,7 +202,7 @@ class Solver:
                                      if self._method(sub, "__init__") == function_qualified}
             for cls in constructed:
                 for module, caller, call in self.call_sites.get(cls.rsplit(".", 1)[-1], ()):
-                    if self._resolved_class(module, call[0]) == cls:
+                    if self.project.class_named(module, call[0]) == cls:
                         sites.append((module, caller, (function_qualified, *call[1:])))
         passed = []
         for module, caller, (callee, arguments, keywords) in sites:
@@ -418,17 +418,6 @@ class Solver:
             return qualified
         local = f"{module.name}.{callee}"
         return local if local in self.functions else qualified
-
-    def _resolved_class(self, module: ModuleInfo, callee: str) -> str | None:
-        """The project class a call's callee names (`Importer(...)`, `importers.Importer(...)`)."""
-        if self.project._binding(module, callee.split(".")[0]) is None and not any(
-                c.qualname == callee for c in module.facts.classes):
-            return None
-        qualified = self.project.resolve(module, callee)
-        if self.project.class_fact(qualified) is not None:
-            return qualified
-        local = f"{module.name}.{callee}"
-        return local if self.project.class_fact(local) is not None else None
 
     def _method(self, class_qualified: str, method: str) -> str | None:
         for module, cls in self._ancestry(class_qualified):
