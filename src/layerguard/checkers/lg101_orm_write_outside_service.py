@@ -63,44 +63,48 @@ class OrmWriteOutsideService(Rule):
     How layerguard decides: semgrep finds every call shaped like a write and raw SQL
     writes through a cursor (`rules/LG101-orm-write-outside-service.yaml`); the project
     model then types the receiver, following a local name to its latest binding in the
-    function (assignment, walrus, `for` target, annotated parameter). `Order.objects`, a queryset chain from it,
-    `Order(...)`, `Order.objects.get(...)`, `get_object_or_404(Order, ...)`, a parameter
-    annotated `Order`, `self.get_object()` in a view, `request.user`, and whatever the
-    model graph reaches from a known instance or class (`item.order.customer`, reverse
-    managers by `related_name` or `<model>_set`, many-to-many both ways, `user.groups`, a
-    GenericForeignKey (an instance of some model), a file field's `save(name, content)` and
-    `delete()` (they save the instance unless `save=False`), what a factory_boy
-    `DjangoModelFactory` builds,
-    `Order.tags.through.objects`), the loop variable over any of those (`for i, order in
-    enumerate(orders)` and `zip(...)` too), what all operands of `a or b` agree on, and the manager
-    of a model class held in a variable (`type[Order]`, `apps.get_model(...)`) are writes,
-    a name inside `if isinstance(name, Order):`, a nested function's free names are its
-    enclosing function's, a django-mptt or
-    treebeard model's `get_descendants()` / `get_parent()` / `get_root_nodes()`,
-    and so are the arguments the framework fixes (typemodel/signatures.py: `obj` of an
-    admin's `save_model` (an admin registered for a model, whatever third-party base it has),
+    function (assignment, walrus, `for` target, annotated parameter, an enclosing `if
+    isinstance(name, Order):`, and for a nested function the enclosing function's names).
+
+    A write on any of these is reported: `Order.objects`, a queryset chain, `Order(...)`,
+    `Order.objects.get(...)`, `get_object_or_404(Order, ...)`, a parameter annotated
+    `Order`, `request.user`; whatever the model graph reaches from a known instance or
+    class (`item.order.customer`, reverse managers by `related_name` or `<model>_set`,
+    many-to-many both ways, `user.groups`, a GenericForeignKey, `Order.tags.through.objects`,
+    django-mptt / treebeard navigation such as `get_descendants()`); a file field's
+    `save(name, content)` and `delete()` (they save the instance unless `save=False`); what
+    a factory_boy `DjangoModelFactory` builds; the loop variable over any of those (`for i,
+    order in enumerate(orders)` and `zip(...)` too); what all operands of `a or b` agree on
+    (`a if c else None` is `a`); and the manager of a model class held in a variable
+    (`type[Order]`, `apps.get_model(...)`, `self.model.objects`).
+
+    And on the arguments the framework fixes (typemodel/signatures.py): `obj` of an admin's
+    `save_model` (an admin registered for a model, whatever third-party base it has),
     `formset.save(commit=False)` in its `save_formset`, an admin action's `queryset`, a
-    `post_save` receiver's `instance`, a `user_logged_in` receiver's `user`,
-    `Site.objects.get_current()`, `ContentType.objects.get_for_model()`, `authenticate()`,
-    django-allauth adapters' `super().save_user(...)` and `save_user(self, request, user, ...)`,
-    DRF's `perform_destroy(instance)`, `serializer.save()` in `perform_create` and on
-    `self.get_serializer(...)`, a
-    ModelForm's `super().save(commit=False)`, `self.object`, `self.get_queryset()`). Values that cross a function boundary are
-    followed across the project (typemodel/solver.py): what a project function or a custom
-    manager/queryset method returns (annotated, `-> Order`, `-> tuple[Tag, bool]`, or not),
-    an unannotated parameter the call sites that pass something typable agree on (one
-    passing `request.POST.get(...)` is no evidence either way), `self.x` set from a
-    model in the class, and a class attribute annotation (`customer: Customer` on an
-    HttpRequest subclass). Call sites include a base class's `self.m(...)` for each
-    override of `m`, a class's construction for its `__init__`, a static method called
-    through its class, `Thread(target=f, args=[...])` and `executor.submit(f, ...)`; a
-    base method that raises `NotImplementedError` returns what its overrides agree on,
-    and a function returning instances of several subclasses returns their nearest
-    common project base. Where two call sites pass different types the value is unknown.
-    Anything it cannot type (`form.save()`,
-    `serializer.save()`, `image.save()`, `cache.delete()`, `dict.update()`, `super().save()`)
-    is left alone: silence is preferred to a guess. Tests, migrations, settings and
-    factories are exempt, and a model module may write its own app's models.
+    `post_save` receiver's `instance` (an `m2m_changed` one's too), a `user_logged_in`
+    receiver's `user`, `Site.objects.get_current()`, `ContentType.objects.get_for_model()`,
+    `authenticate()`, django-allauth adapters' `super().save_user(...)`, DRF's
+    `perform_destroy(instance)`, `serializer.save()` in `perform_create` or on
+    `self.get_serializer(...)` or a ModelSerializer built in the code, a ModelForm's
+    `super().save(commit=False)`, `self.object`, `self.get_object()`, `self.get_queryset()`.
+
+    Values that cross a function boundary are followed across the project
+    (typemodel/solver.py): what a project function or a custom manager/queryset method
+    returns (annotated, `-> Order`, `-> tuple[Tag, bool]`, or not); an unannotated parameter
+    the call sites that pass something typable agree on (one passing `request.POST.get(...)`
+    is no evidence either way); `self.x` set from a model in the class; and a class
+    attribute annotation (`customer: Customer` on an HttpRequest subclass). Call sites
+    include a base class's `self.m(...)` for each override of `m`, a class's construction
+    for its `__init__`, a static method called through its class, calls in `if` tests and
+    along a receiver chain, `Thread(target=f, args=[...])` and `executor.submit(f, ...)`; a
+    base method that raises `NotImplementedError` returns what its overrides agree on, and
+    a function returning instances of several subclasses returns their nearest common
+    project base. Where two call sites pass different types the value is unknown.
+
+    Anything it cannot type (`form.save()`, `serializer.save()`, PIL's `image.save()`,
+    `cache.delete()`, `dict.update()`, `super().save()`) is left alone: silence is
+    preferred to a guess. Tests, migrations, settings and factories are exempt, and a model
+    module may write its own app's models.
 
     ## Example
     ```python
