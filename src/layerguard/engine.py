@@ -226,6 +226,10 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
                 suppressed.extend(result[1])
         to_check = still_to_check
         project = ProjectModel(settings, facts)
+        if _forks(to_check, jobs) and any(rule.code.startswith(TYPED_RULE_PREFIXES) for rule in rules):
+            # Once here, not once per forked worker, and while semgrep is still running:
+            # the wait for its matches hides most of it (netbox: 0.2 s).
+            prepare_shared_indexes(project)
         if running is not None:
             progress("semgrep", 0, 1)
         matches, failures = _matches(running, to_check, digests, rules_key, cache)
@@ -362,11 +366,8 @@ def _check_files(paths: list[str], state: tuple, jobs: int | None, progress: Cal
     workers = jobs or os.cpu_count() or 1
     results = []
     progress(0)
-    if workers > 1 and len(paths) >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
+    if _forks(paths, jobs):
         _WORKER_STATE = state
-        _, project, _, rules, *_ = state
-        if any(rule.code.startswith(TYPED_RULE_PREFIXES) for rule in rules):
-            prepare_shared_indexes(project)  # once here, not once per worker
         # The workers share the parent's heap until they write to it: frozen, a collection
         # in a worker neither walks nor touches (copies) the inherited project model.
         gc.freeze()
@@ -386,6 +387,12 @@ def _check_files(paths: list[str], state: tuple, jobs: int | None, progress: Cal
             progress(len(results))
     progress(len(results))
     return results
+
+
+def _forks(paths: list[str], jobs: int | None) -> bool:
+    """Whether _check_files runs `paths` in forked workers."""
+    workers = jobs or os.cpu_count() or 1
+    return workers > 1 and len(paths) >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _arguments(path: str, state: tuple) -> tuple:

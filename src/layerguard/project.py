@@ -149,8 +149,9 @@ class ProjectModel:
         for name, module in self.modules_by_name.items():
             if module is old:
                 self.modules_by_name[name] = info
-        for per_path in ("_view_module_cache", "_bindings_cache", "_definition_trees"):
+        for per_path in ("_view_module_cache", "_bindings_cache", "_definition_trees", "_by_qualname", "_bases_cache"):
             self.__dict__.get(per_path, {}).pop(path, None)
+        self.__dict__.pop("_definitions", None)  # by qualified name: they hold the old facts
         if facts.classes and any(m.startswith(f"{old.name}.") for m in self.__dict__.get("models", {})):
             # Model fields carry positions: this file's models are read again.
             self.__dict__.pop("models", None)
@@ -301,14 +302,19 @@ class ProjectModel:
         app = self.app_of(path)
         if app is None:
             return "a selector module"
-        prefix = f"{app.directory}/" if app.directory else ""
-        existing = sorted(candidate for candidate in self.facts_by_path
-                          if candidate.startswith(prefix) and self.is_selector_module(candidate)
-                          and self.app_of(candidate) == app)
-        if existing:
-            first = PurePosixPath(existing[0])
-            return f"{first.parent}/" if first.name == "__init__.py" or len(existing) > 1 else existing[0]
-        return f"{prefix}selectors.py"
+        hints = self.__dict__.setdefault("_selector_hints", {})  # one scan of the files per app
+        if app not in hints:
+            prefix = f"{app.directory}/" if app.directory else ""
+            existing = sorted(candidate for candidate in self.facts_by_path
+                              if candidate.startswith(prefix) and self.is_selector_module(candidate)
+                              and self.app_of(candidate) == app)
+            if existing:
+                first = PurePosixPath(existing[0])
+                hint = f"{first.parent}/" if first.name == "__init__.py" or len(existing) > 1 else existing[0]
+            else:
+                hint = f"{prefix}selectors.py"
+            hints[app] = hint
+        return hints[app]
 
     @cached_property
     def _directories(self) -> set[str]:
@@ -405,7 +411,7 @@ class ProjectModel:
             if module is None:
                 continue
             name, rest = parts[split], parts[split + 1:]
-            if any(cls.qualname == name for cls in module.facts.classes):
+            if name in self._by_qualname_of(module, "classes"):
                 return qualified
             bindings = self._bindings_of(module.path)
             target = bindings.get(name)
@@ -426,7 +432,7 @@ class ProjectModel:
         module = self.modules_by_name.get(module_name)
         if module is None:
             return False
-        return any(cls.qualname == name for cls in module.facts.classes) or name in self._bindings_of(module.path)
+        return name in self._by_qualname_of(module, "classes") or name in self._bindings_of(module.path)
 
     # ------------------------------------------------------------- classes
     def class_fact(self, qualified: str) -> tuple[ModuleInfo, ClassFact] | None:
@@ -438,15 +444,33 @@ class ProjectModel:
         return self._definition(qualified, "functions")
 
     def _definition(self, qualified: str, kind: str):
+        cache = self.__dict__.setdefault("_definitions", {})
+        key = (qualified, kind)
+        if key not in cache:
+            cache[key] = self._find_definition(qualified, kind)
+        return cache[key]
+
+    def _find_definition(self, qualified: str, kind: str):
         # The longest module prefix that exists decides; the rest is the qualname in it.
         parts = qualified.split(".")
         for split in range(len(parts) - 1, 0, -1):
             module = self.modules_by_name.get(".".join(parts[:split]))
             if module is None:
                 continue
-            path = ".".join(parts[split:])
-            return next(((module, item) for item in getattr(module.facts, kind) if item.qualname == path), None)
+            item = self._by_qualname_of(module, kind).get(".".join(parts[split:]))
+            return (module, item) if item is not None else None
         return None
+
+    def _by_qualname_of(self, module: ModuleInfo, kind: str) -> dict:
+        """A module's classes or functions by qualname (the first of each name, as a scan
+        would find it): class and function lookups run tens of thousands of times a run."""
+        per_path = self.__dict__.setdefault("_by_qualname", {}).setdefault(module.path, {})
+        found = per_path.get(kind)
+        if found is None:
+            found = per_path[kind] = {}
+            for item in getattr(module.facts, kind):
+                found.setdefault(item.qualname, item)
+        return found
 
     def is_task_function(self, qualified: str) -> bool:
         """A project function decorated as a Celery/dramatiq/huey task."""
@@ -460,7 +484,13 @@ class ProjectModel:
         )
 
     def qualified_bases(self, module: ModuleInfo, cls: ClassFact) -> list[str]:
-        return [self.resolve(module, base) for base in cls.bases]
+        # Asked for every class on every walk up a hierarchy: resolved once per class.
+        per_path = self.__dict__.setdefault("_bases_cache", {}).setdefault(module.path, {})
+        key = (cls.qualname, cls.line)  # two classes of one name in a module (if/else) differ
+        bases = per_path.get(key)
+        if bases is None:
+            bases = per_path[key] = [self.resolve(module, base) for base in cls.bases]
+        return bases
 
     def _inherits(self, qualified: str, kind: str, test, seen: frozenset = frozenset()) -> bool:
         key = (kind, qualified)
