@@ -220,3 +220,21 @@ def test_a_changed_model_rechecks_other_files_with_their_cached_semgrep_matches(
     second = run()
     assert second.returncode == 1 and '"shop/views.py"' in second.stdout
     assert log.read_text().split() == ["shop/models.py", "---"]
+
+
+def test_a_re_check_after_one_edit_writes_only_the_facts_it_parsed(scaffold, tmp_path):
+    cache = tmp_path / "cache"
+    write_tree(scaffold, {f"shop/m{i}.py": f"X{i} = {i}\n" for i in range(40)})
+    _run(scaffold, cache)
+    (facts,) = cache.glob("*-facts.pickle")
+    stored = facts.read_bytes()
+    for edit in ("'edited'", "'edited again'"):
+        write_tree(scaffold, {"shop/m1.py": f"X1 = {edit}\n"})
+        assert _run(scaffold, cache).stdout == _run(scaffold, tmp_path / "none", "--no-cache").stdout
+        assert facts.read_bytes() == stored  # every other file's facts: not written again
+        assert len(list(cache.glob("*-facts-added.pickle"))) == 1
+    # Past FOLD_SHARE of the files, the added facts are folded in and stale ones dropped.
+    write_tree(scaffold, {f"shop/m{i}.py": f"X{i} = 'again'\n" for i in range(40)})
+    assert _run(scaffold, cache).stdout == _run(scaffold, tmp_path / "none", "--no-cache").stdout
+    assert facts.read_bytes() != stored and not list(cache.glob("*-facts-added.pickle"))
+    assert _run(scaffold, cache).stdout == _run(scaffold, tmp_path / "none", "--no-cache").stdout

@@ -6,6 +6,7 @@ click, rich, libcst, semgrep launcher or checker (python -X importtime shows it)
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -16,6 +17,20 @@ def main() -> None:
         code = runrecord.replay(sys.argv[1:])
         if code is not None:
             sys.exit(code)
+    from layerguard import engine
     from layerguard.cli import main as cli
 
-    cli()
+    engine.HOLD_UNTIL_EXIT = []
+    try:
+        cli()
+    except SystemExit as finished:
+        code = finished.code or 0
+        if code not in (0, 1):  # an error (or a message as the code): the normal way out
+            raise
+    else:
+        code = 0
+    # The run's output is written and every child process waited for: end here, without
+    # freeing what the run built object by object (engine.HOLD_UNTIL_EXIT).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
