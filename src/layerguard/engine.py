@@ -152,6 +152,9 @@ def _key(*parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
+RARE_COLLECTION_THRESHOLDS = (100_000, 50, 100)
+
+
 @contextmanager
 def _rare_collections():
     """The cyclic garbage collector run seldom while checking (and in the workers forked
@@ -160,7 +163,7 @@ def _rare_collections():
     walking every fact held; on saleor cold that was a fifth of the run's CPU. Memory
     is freed by reference counting as before (peak RSS unchanged)."""
     before = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
+    gc.set_threshold(*RARE_COLLECTION_THRESHOLDS)
     try:
         yield
     finally:

@@ -6,6 +6,7 @@ click, rich, libcst, semgrep launcher or checker (python -X importtime shows it)
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -21,6 +22,10 @@ def main() -> None:
     from layerguard.cli import main as cli
 
     engine.HOLD_UNTIL_EXIT = []
+    # The collector's thresholds the engine uses while checking (engine._rare_collections),
+    # for the whole process: restored to the defaults after a run, the next allocation would
+    # set off a full collection walking every fact still held (saleor: 0.4 s).
+    gc.set_threshold(*engine.RARE_COLLECTION_THRESHOLDS)
     try:
         cli()
     except SystemExit as finished:
