@@ -238,3 +238,23 @@ def test_a_re_check_after_one_edit_writes_only_the_facts_it_parsed(scaffold, tmp
     assert _run(scaffold, cache).stdout == _run(scaffold, tmp_path / "none", "--no-cache").stdout
     assert facts.read_bytes() != stored and not list(cache.glob("*-facts-added.pickle"))
     assert _run(scaffold, cache).stdout == _run(scaffold, tmp_path / "none", "--no-cache").stdout
+
+
+def test_undoing_an_edit_finds_the_first_facts_and_signature_again(tmp_path):
+    from layerguard.cache import Cache
+    from layerguard.facts import extract_with_signature
+
+    def cache():
+        return Cache(tmp_path / "project", directory=tmp_path / "cache")
+
+    files = {f"m{i}.py": f"X{i} = {i}\n".encode() for i in range(40)}
+    first = cache()
+    for path, source in files.items():
+        first.put_facts(path, *extract_with_signature(source))  # digests: the paths, for short
+    first.save(set(files))
+    edited = cache()
+    edited.put_facts("m1.py edited", *extract_with_signature(b"X1 = 'edited'\n"))
+    edited.save(set(files) - {"m1.py"} | {"m1.py edited"})  # written to the added facts
+    undone = cache()
+    assert undone.get_facts("m1.py") is not None and undone.signature("m1.py") is not None
+    assert undone.get_facts("m1.py edited") is not None

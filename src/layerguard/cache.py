@@ -81,7 +81,8 @@ class Cache:
         return self._facts
 
     def get_facts(self, digest: str):
-        return self.facts.get(digest)
+        # Facts are only of use with their signature (the project key is made of them).
+        return self.facts.get(digest) if digest in self.index["signatures"] else None
 
     def put_facts(self, digest: str, facts, signature: str) -> None:
         self.facts[digest] = facts
@@ -111,12 +112,6 @@ class Cache:
         """Write what changed, keeping only entries of files that exist now."""
         if not self.enabled or not (self._dirty_index or self._dirty_facts):
             return
-        index = {
-            "format": FORMAT,
-            "signatures": {d: s for d, s in self.index["signatures"].items() if d in live_digests},
-            "matches": {k: v for k, v in self.index["matches"].items() if k[0] in live_digests},
-            "violations": {k: v for k, v in self.index["violations"].items() if k[0] in live_digests},
-        }
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             if self._dirty_facts:
@@ -127,8 +122,20 @@ class Cache:
                     facts = {d: f for d, f in self.facts.items() if d in live_digests}
                     _atomic_write(self.facts_file, {"format": FORMAT, "facts": facts})
                     self.added_facts_file.unlink(missing_ok=True)
-                    self._stored_facts = set(facts)
+                    self._stored_facts, added = set(facts), {}
+                self.index["facts_digests"] = self._stored_facts | set(added)
                 self._dirty_facts = False
+            # The facts file may still hold the facts of a file edited since it was written
+            # whole: their signatures stay with them, so that undoing the edit finds both.
+            with_facts = self.index.get("facts_digests", set())
+            index = {
+                "format": FORMAT,
+                "signatures": {d: s for d, s in self.index["signatures"].items()
+                               if d in live_digests or d in with_facts},
+                "matches": {k: v for k, v in self.index["matches"].items() if k[0] in live_digests},
+                "violations": {k: v for k, v in self.index["violations"].items() if k[0] in live_digests},
+                "facts_digests": with_facts,
+            }
             _atomic_write(self.index_file, index)
         except OSError:
             pass  # a read-only or full cache directory must not fail the check
