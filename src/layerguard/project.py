@@ -129,7 +129,8 @@ class ProjectModel:
         # module imported as `src.orders.models` is also `orders.models`. Exact names win.
         for info in list(self.modules_by_path.values()):
             depth = info.name.count(".") + (2 if info.is_package else 1)
-            directories = PurePosixPath(info.path).parts[:-depth] if depth <= len(PurePosixPath(info.path).parts) else ()
+            parts = info.path.split("/")
+            directories = parts[:-depth] if depth <= len(parts) else ()
             for start in range(len(directories) - 1, -1, -1):
                 alias = ".".join([*directories[start:], info.name])
                 self.modules_by_name.setdefault(alias, info)
@@ -209,24 +210,22 @@ class ProjectModel:
     def _find_apps(self) -> dict[str, App]:
         """Directory -> App: a directory with apps.py, else a package with models.py or models/."""
         apps: dict[str, App] = {}
+        # (Paths are root-relative and posix: split as strings, pathlib costs 0.1 s a build.)
         for path, facts in self.facts_by_path.items():
-            posix = PurePosixPath(path)
-            directory = "" if str(posix.parent) == "." else str(posix.parent)
-            if posix.name == "apps.py" and _defines_app_config(facts):
-                label = _app_label(facts) or PurePosixPath(directory).name
+            directory, _, name = path.rpartition("/")
+            if name == "apps.py" and _defines_app_config(facts):
+                label = _app_label(facts) or directory.rpartition("/")[2]
                 apps[directory] = App(label, directory)
         # Without apps.py, a package with models is an app unless it sits inside one
         # (netbox's netbox/api/serializers/models.py belongs to the netbox app): shallow first.
         candidates = set()
         for path in self.facts_by_path:
-            posix = PurePosixPath(path)
-            if posix.name == "models.py":
-                directory = "" if str(posix.parent) == "." else str(posix.parent)
+            directory, _, name = path.rpartition("/")
+            if name == "models.py":
                 if directory and f"{directory}/__init__.py" not in self.facts_by_path:
                     continue  # a models.py in a plain folder (scripts/) is not an app
-            elif posix.name == "__init__.py" and posix.parent.name == "models":
-                directory = str(posix.parent.parent)
-                directory = "" if directory == "." else directory
+            elif name == "__init__.py" and directory.rpartition("/")[2] == "models":
+                directory = directory.rpartition("/")[0]
             else:
                 continue
             candidates.add(directory)
@@ -235,16 +234,15 @@ class ProjectModel:
         for entry in self._installed_apps():
             module = self.modules_by_name.get(entry) or self.modules_by_name.get(entry.rsplit(".apps.", 1)[0])
             if module is not None and module.is_package:
-                parent = str(PurePosixPath(module.path).parent)
-                candidates.add("" if parent == "." else parent)
+                candidates.add(module.path.rpartition("/")[0])
         for directory in sorted(candidates, key=lambda d: (d.count("/"), d)):
             if directory not in apps and not _inside_any(directory, apps):
-                apps[directory] = App(PurePosixPath(directory).name or "root", directory)
+                apps[directory] = App(directory.rpartition("/")[2] or "root", directory)
         return apps
 
     def settings_modules(self) -> list[ModuleInfo]:
         settings_paths = self.exemptions.settings_paths
-        return [module for path, module in sorted(self.modules_by_path.items()) if path in settings_paths]
+        return [self.modules_by_path[path] for path in sorted(settings_paths) if path in self.modules_by_path]
 
     def _installed_apps(self) -> list[str]:
         entries: list[str] = []
@@ -272,11 +270,11 @@ class ProjectModel:
 
     def app_of(self, path: str) -> App | None:
         """The app whose directory is the nearest ancestor of `path`."""
-        parent = PurePosixPath(path).parent
-        for directory in [parent, *parent.parents]:
-            key = "" if str(directory) == "." else str(directory)
-            if key in self.apps:
-                return self.apps[key]
+        directory = path
+        while directory:
+            directory = directory.rpartition("/")[0]
+            if directory in self.apps:
+                return self.apps[directory]
         return None
 
     def app_by_label(self, label: str) -> App | None:
@@ -768,14 +766,14 @@ def _app_label(facts: ModuleFacts) -> str | None:
 
 def _module_name(path: str, facts_by_path: dict[str, ModuleFacts]) -> str:
     """Dotted name, counting packages up from the file while `__init__.py` exists."""
-    posix = PurePosixPath(path)
-    parts = [] if posix.name == "__init__.py" else [posix.stem]
-    directory = posix.parent
-    while str(directory) != "." and f"{directory.as_posix()}/__init__.py" in facts_by_path:
-        parts.insert(0, directory.name)
-        directory = directory.parent
+    directory, _, name = path.rpartition("/")
+    dot = name.rfind(".")
+    parts = [] if name == "__init__.py" else [name[:dot] if 0 < dot < len(name) - 1 else name]
+    while directory and f"{directory}/__init__.py" in facts_by_path:
+        directory, _, package = directory.rpartition("/")
+        parts.insert(0, package)
     if not parts:  # a root-level __init__.py
-        parts = [posix.parent.name or "__root__"]
+        parts = ["__root__"]
     return ".".join(parts)
 
 
