@@ -240,7 +240,7 @@ def test_a_re_check_after_one_edit_writes_only_the_facts_it_parsed(scaffold, tmp
     assert _run(scaffold, cache).stdout == _run(scaffold, tmp_path / "none", "--no-cache").stdout
 
 
-def test_undoing_an_edit_finds_the_first_facts_and_signature_again(tmp_path):
+def test_undoing_an_edit_finds_the_first_facts_signature_and_verdicts_again(tmp_path):
     from layerguard.cache import Cache
     from layerguard.facts import extract_with_signature
 
@@ -251,10 +251,13 @@ def test_undoing_an_edit_finds_the_first_facts_and_signature_again(tmp_path):
     first = cache()
     for path, source in files.items():
         first.put_facts(path, *extract_with_signature(source))  # digests: the paths, for short
+    first.put_matches("m1.py", "rules", [])
+    first.put_violations("m1.py", "project", ([], []))
     first.save(set(files))
     edited = cache()
     edited.put_facts("m1.py edited", *extract_with_signature(b"X1 = 'edited'\n"))
     edited.save(set(files) - {"m1.py"} | {"m1.py edited"})  # written to the added facts
     undone = cache()
     assert undone.get_facts("m1.py") is not None and undone.signature("m1.py") is not None
+    assert undone.get_matches("m1.py", "rules") == [] and undone.get_violations("m1.py", "project") == ([], [])
     assert undone.get_facts("m1.py edited") is not None

@@ -126,15 +126,15 @@ class Cache:
                 self.index["facts_digests"] = self._stored_facts | set(added)
                 self._dirty_facts = False
             # The facts file may still hold the facts of a file edited since it was written
-            # whole: their signatures stay with them, so that undoing the edit finds both.
-            with_facts = self.index.get("facts_digests", set())
+            # whole: its signature, matches and verdicts stay with them, so that undoing the
+            # edit (`git stash`, an editor's undo) re-checks nothing.
+            kept = live_digests | self.index.get("facts_digests", set())
             index = {
                 "format": FORMAT,
-                "signatures": {d: s for d, s in self.index["signatures"].items()
-                               if d in live_digests or d in with_facts},
-                "matches": {k: v for k, v in self.index["matches"].items() if k[0] in live_digests},
-                "violations": {k: v for k, v in self.index["violations"].items() if k[0] in live_digests},
-                "facts_digests": with_facts,
+                "signatures": {d: s for d, s in self.index["signatures"].items() if d in kept},
+                "matches": {k: v for k, v in self.index["matches"].items() if k[0] in kept},
+                "violations": {k: v for k, v in self.index["violations"].items() if k[0] in kept},
+                "facts_digests": self.index.get("facts_digests", set()),
             }
             _atomic_write(self.index_file, index)
         except OSError:
