@@ -100,6 +100,14 @@ async def test_diagnostics_follow_an_edited_buffer_unsaved(client: LanguageClien
 
 
 @pytest.mark.asyncio
+async def test_a_file_outside_the_project_gets_an_empty_answer(client: LanguageClient):
+    await _diagnostics(client, _open(client, client.root / "shop/views.py", VIEW), codes("LG101"))
+    outside = client.root.parent / "elsewhere" / "views.py"  # not under the project's root
+    uri = _open(client, outside, VIEW)
+    assert list(await _diagnostics(client, uri, codes(), timeout=20)) == []  # stale ones cleared
+
+
+@pytest.mark.asyncio
 async def test_semgrep_findings_arrive_after_the_python_rules(client: LanguageClient):
     uri = _open(client, client.root / "shop/views.py", ATOMIC)  # LG202 is a semgrep rule
     diagnostics = await _diagnostics(client, uri, lambda p: "LG202" in {d.code for d in p})

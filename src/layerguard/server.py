@@ -95,8 +95,11 @@ class LayerguardServer(LanguageServer):
         if not uri.endswith(".py"):
             return
         model = self.model(_path_of(uri))
+        if model is None:
+            return
         path = self.relative(uri)
-        if model is None or path is None:
+        if path is None:  # outside the project: not checked, and the editor is told so
+            self.publish(uri, version, [])
             return
         source = self.workspace.get_text_document(uri).source.encode("utf-8")
         with self.lock:
