@@ -261,3 +261,17 @@ def test_undoing_an_edit_finds_the_first_facts_signature_and_verdicts_again(tmp_
     assert undone.get_facts("m1.py") is not None and undone.signature("m1.py") is not None
     assert undone.get_matches("m1.py", "rules") == [] and undone.get_violations("m1.py", "project") == ([], [])
     assert undone.get_facts("m1.py edited") is not None
+
+
+def test_a_one_shot_process_holds_only_its_last_run_until_exit(scaffold, monkeypatch):
+    """launch.py's HOLD_UNTIL_EXIT spares the teardown of one run; the audit's history runs
+    one check per commit, and must not keep every commit's model alive to the end."""
+    from layerguard import engine
+    from layerguard.checkers import rule_catalog
+    from layerguard.config import load_settings
+
+    monkeypatch.setattr(engine, "HOLD_UNTIL_EXIT", [])
+    settings = load_settings(None, scaffold, rule_catalog())
+    for _ in range(3):
+        engine.check(settings, [scaffold], ["LG"], [], use_cache=False)
+    assert len(engine.HOLD_UNTIL_EXIT) == 1
