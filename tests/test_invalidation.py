@@ -9,6 +9,7 @@ changed, so a case that tests nothing fails.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -96,8 +97,6 @@ def _run(project, cache_dir, *options) -> str:
 
 
 def _has(output: str, path: str, code: str) -> bool:
-    import json
-
     return any(v["path"] == path and v["code"] == code for v in json.loads(output)["violations"])
 
 

@@ -11,10 +11,10 @@ Three things are stored, each keyed so that it can only be reused when still rig
 
 It lives outside the checked tree (the user cache directory, or LAYERGUARD_CACHE_DIR),
 one small index and one facts file per project root, beside which a small file holds
-the facts added since that file was last written whole (a run that re-parsed a few files
-writes those, not every file's facts again: saleor's 14 MB took 0.5 s). Writes are atomic (a temporary
-file renamed over the old one), so concurrent runs never see half a file; the last
-writer wins. An unreadable or corrupt cache is ignored and rewritten.
+the facts added since that file was last written whole (a run that re-parsed a few
+files writes those, not every file's facts again: saleor's 14 MB took 0.5 s). Writes
+are atomic (a temporary file renamed over the old one), so concurrent runs never see
+half a file; the last writer wins. An unreadable or corrupt cache is ignored and rewritten.
 """
 
 from __future__ import annotations
