@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from layerguard.discover import PathMatcher
@@ -75,22 +76,25 @@ def apply_suppressions(violations: list[Violation], sources: dict[str, bytes],
     return FilterResult(kept, suppressed)
 
 
-def normalised_line(sources: dict[str, bytes], path: str, line: int) -> str:
-    lines = sources.get(path, b"").decode("utf-8", "replace").splitlines()
+def normalised_line(lines: list[str], line: int) -> str:
     text = lines[line - 1] if 1 <= line <= len(lines) else ""
     return " ".join(text.split())
 
 
-def fingerprints(violations: list[Violation], sources: dict[str, bytes]) -> list[str]:
+def fingerprints(violations: list[Violation], sources: Mapping[str, bytes]) -> list[str]:
     """code + root-relative path + the offending line's normalised text + occurrence.
 
     Survives edits that only shift lines; two identical offending lines in one file
     stay distinct through the occurrence counter.
     """
     seen: Counter[tuple[str, str, str]] = Counter()
+    lines_of: dict[str, list[str]] = {}  # each file split once, not once per violation
     result = []
     for violation in violations:
-        key = (violation.code, violation.path, normalised_line(sources, violation.path, violation.line))
+        lines = lines_of.get(violation.path)
+        if lines is None:
+            lines = lines_of[violation.path] = sources.get(violation.path, b"").decode("utf-8", "replace").splitlines()
+        key = (violation.code, violation.path, normalised_line(lines, violation.line))
         occurrence = seen[key]
         seen[key] += 1
         digest = hashlib.sha256("\x1f".join([*key, str(occurrence)]).encode("utf-8")).hexdigest()[:16]
