@@ -1,6 +1,8 @@
-"""The run record (runrecord.py) is never wrong: after each kind of change a warm run
-prints byte for byte what `--no-cache` prints, and an unchanged tree is replayed
-without importing the CLI (so without reading a file)."""
+"""The run record (runrecord.py) and the tree snapshot (snapshot.py) are never wrong:
+after each kind of change a warm run prints byte for byte what `--no-cache` prints,
+whether the run record replays it or the normal path runs with the snapshot (the
+record gone, as for a pre-commit run naming other files); and an unchanged tree is
+replayed without importing the CLI (so without reading a file)."""
 
 from __future__ import annotations
 
@@ -30,17 +32,27 @@ def _replayed(result: subprocess.CompletedProcess) -> bool:
     return "layerguard.cli" not in result.stderr
 
 
+# Set by the `warm` fixture: the warm run of _assert_fresh goes the normal path, with
+# only the tree snapshot to spare it discovery and reading.
+_WITHOUT_RECORD = False
+
+
 def _assert_fresh(project: Path, cache: Path, *extra: str, env: dict | None = None) -> str:
     """A warm run equals --no-cache byte for byte (stdout and exit status); returns stdout."""
+    if _WITHOUT_RECORD:
+        for record in cache.glob("run-*.pickle"):
+            record.unlink()
+        assert list(cache.glob("*-tree.pickle"))
     warm = _run(project, cache, *extra, env=env)
     cold = _run(project, cache.parent / "unused-cache", "--no-cache", *extra, env=env)
     assert (warm.stdout, warm.returncode) == (cold.stdout, cold.returncode)
     return warm.stdout
 
 
-@pytest.fixture
-def warm(scaffold, tmp_path):
+@pytest.fixture(params=["run record", "tree snapshot"])
+def warm(request, monkeypatch, scaffold, tmp_path):
     """A project whose record is written and replayed once."""
+    monkeypatch.setattr(sys.modules[__name__], "_WITHOUT_RECORD", request.param == "tree snapshot")
     write_tree(scaffold, {"shop/views.py": VIEW, "pyproject.toml": CONFIG})
     cache = tmp_path / "cache"
     first = _run(scaffold, cache)

@@ -12,7 +12,8 @@ Three things are stored, each keyed so that it can only be reused when still rig
 It lives outside the checked tree (the user cache directory, or LAYERGUARD_CACHE_DIR),
 one small index and one facts file per project root, beside which a small file holds
 the facts added since that file was last written whole (a run that re-parsed a few
-files writes those, not every file's facts again: saleor's 14 MB took 0.5 s). Writes
+files writes those, not every file's facts again: saleor's 14 MB took 0.5 s), and the
+tree snapshot (snapshot.py: the last listing and each file's stat identity). Writes
 are atomic (a temporary file renamed over the old one), so concurrent runs never see
 half a file; the last writer wins. An unreadable or corrupt cache is ignored and rewritten.
 """
@@ -53,6 +54,7 @@ class Cache:
         self.index_file = self.directory / f"{key}-{version}-index.pickle"
         self.facts_file = self.directory / f"{key}-{version}-facts.pickle"
         self.added_facts_file = self.directory / f"{key}-{version}-facts-added.pickle"
+        self.snapshot_file = self.directory / f"{key}-{version}-tree.pickle"  # snapshot.py
         self._stored_facts: set[str] = set()  # digests in the facts file itself
         self.index = self._load(self.index_file) if enabled else {}
         self._facts: dict | None = None

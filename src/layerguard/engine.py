@@ -15,14 +15,17 @@ import hashlib
 import multiprocessing
 import os
 import posixpath
+import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Callable
 
 from layerguard import __version__
+from layerguard import snapshot as tree_snapshot
 from layerguard.baseline import BaselineEntry, apply_baseline, entries_for
 from layerguard.cache import Cache, content_hash
 from layerguard.checkers import selected_rules
@@ -38,6 +41,7 @@ from layerguard.orm import short_code
 from layerguard.project import ProjectModel
 from layerguard.report import Report
 from layerguard.runrecord import Inputs, stat_identity
+from layerguard.snapshot import Snapshot, Sources
 from layerguard.semgrep import SemgrepFailure, SemgrepMatch, start_semgrep
 from layerguard.typemodel import prepare_shared_indexes
 from layerguard.violation import Violation
@@ -73,33 +77,42 @@ def build_project(settings: Settings, cache: Cache | None = None, jobs: int | No
     return ProjectModel(settings, facts), sources
 
 
-def _read(settings: Settings, files: list[str], inputs: Inputs | None = None
-          ) -> tuple[dict[str, bytes], dict[str, str], list[Skipped]]:
+def _read(settings: Settings, files: list[str], inputs: Inputs | None = None, snapshot: Snapshot | None = None
+          ) -> tuple[Mapping[str, bytes], dict[str, str], list[Skipped]]:
     """Every file's bytes. A file that cannot be read is an LG900 on its path (its bytes
     stand for the reason); one with nothing to read (vanished, a FIFO) is skipped.
-    With `inputs`, each file's identity is taken before it is read (runrecord.py)."""
-    sources: dict[str, bytes] = {}
+    With `inputs`, each file's identity is taken before it is read (runrecord.py); with a
+    `snapshot` too, a file whose identity it vouches for keeps its hash and is read only
+    when its text is asked for (snapshot.py)."""
+    digests: dict[str, str] = {}
+    sources: dict[str, bytes] | Sources = Sources(settings.root, digests) if inputs is not None else {}
     skipped: list[Skipped] = []
-    identities: dict[str, tuple | None] = {}
+    root = str(settings.root)
     for path in files:
         if inputs is not None:
+            absolute = os.path.join(root, path)
             try:
-                identities[path] = stat_identity(os.stat(settings.root / path))
+                identity = stat_identity(os.stat(absolute))
             except OSError:
-                identities[path] = None
+                identity = None
+            known = snapshot.digest_of(absolute, identity) if snapshot is not None else None
+            if known is not None:
+                sources.later(path, known)
+                digests[path] = known
+                inputs.files[absolute] = (identity, known)
+                continue
         source = read_source(settings.root / path)
         if isinstance(source, ReadProblem):
             if source.skip:
                 skipped.append(Skipped(path, source.reason))
                 continue
             source = unreadable_source(source.reason)
+            if inputs is not None:
+                sources.untrusted.add(path)
         sources[path] = source
-    digests = {path: content_hash(source) for path, source in sources.items()}
-    if inputs is not None:
-        root = str(settings.root)
-        for path in files:
-            if path in digests:
-                inputs.files[os.path.join(root, path)] = (identities[path], digests[path])
+        digests[path] = content_hash(source)
+        if inputs is not None:
+            inputs.files[absolute] = (identity, digests[path])
     return sources, digests, skipped
 
 
@@ -182,15 +195,32 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
     `show_untyped` also lists the write-shaped calls LG101 could not type (Report.untyped);
     `fixes=False` leaves each violation's fix unassessed (the history only counts them):
     verdicts with their fixes assessed are still reused, the others are cached apart."""
-    progress = progress or _no_progress
+    cache = cache if cache is not None else Cache(settings.root, enabled=use_cache)
+    arguments = (settings, paths, select, ignore, baseline, jobs, progress or _no_progress, keep_project, cache,
+                 show_untyped, fixes)
+    try:
+        return _check(*arguments, trust_snapshot=cache.enabled)
+    except _SnapshotOutdated:
+        return _check(*arguments, trust_snapshot=False)
+
+
+class _SnapshotOutdated(Exception):
+    """A file the tree snapshot vouched for was edited during the run."""
+
+
+def _check(settings: Settings, paths: list[Path], select: list[str], ignore: list[str],
+           baseline: list[BaselineEntry] | None, jobs: int | None, progress: Progress, keep_project: bool,
+           cache: Cache, show_untyped: bool, fixes: bool, trust_snapshot: bool) -> Report:
     root = settings.root
-    cache = cache if cache is not None else Cache(root, enabled=use_cache)
-    discovery = discover_files(settings)
+    started_ns = time.time_ns()
+    listing_key = tree_snapshot.discovery_key(settings)
+    snapshot = tree_snapshot.load(cache.snapshot_file) if trust_snapshot else None
+    discovery = (snapshot and snapshot.unchanged_discovery(listing_key)) or discover_files(settings)
     progress("read", 0, len(discovery.files))
     inputs = Inputs(directories=dict(discovery.directories))
     for gitignore in discovery.gitignores:
         inputs.add_file(gitignore)
-    sources, digests, unread = _read(settings, discovery.files, inputs)
+    sources, digests, unread = _read(settings, discovery.files, inputs, snapshot)
     progress("read", len(discovery.files), len(discovery.files))
     files = [path for path in discovery.files if path in sources]
     targets = select_targets(files, settings, paths)
@@ -234,6 +264,12 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
                 kept.extend(result[0])
                 suppressed.extend(result[1])
         to_check = still_to_check
+        for target in to_check:
+            sources[target]  # the bytes the rules will read (snapshot.py: Sources)
+        if sources.changed.intersection(to_check):
+            # Edited since the snapshot vouched for it: the facts the model holds for it
+            # are of its old bytes. Rare (an edit during the run); start again, reading all.
+            raise _SnapshotOutdated
         project = ProjectModel(settings, facts)
         if _forks(to_check, jobs) and any(rule.code.startswith(TYPED_RULE_PREFIXES) for rule in rules):
             # Once here, not once per forked worker, and while semgrep is still running:
@@ -256,6 +292,8 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
     if show_untyped:
         untyped = _untyped(settings, targets, sources, digests, cache, rules, rule_files, rules_key, jobs)
     cache.save(set(digests.values()))
+    if cache.enabled:
+        _save_snapshot(cache, listing_key, discovery, inputs, sources, str(root), started_ns)
     if HOLD_UNTIL_EXIT is not None:
         HOLD_UNTIL_EXIT[:] = [(cache, project, sources, digests)]
 
@@ -278,6 +316,26 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
                   project=project if keep_project else None, sources=sources if keep_project else {},
                   untyped=[{**u, "path": display(u["path"])} for u in untyped] if untyped is not None else None,
                   inputs=inputs)
+
+
+def _save_snapshot(cache: Cache, listing_key: str, discovery, inputs: Inputs, sources: Sources, root: str,
+                   started_ns: int) -> None:
+    """What the next run may trust (snapshot.py): every file as it was hashed, except
+    those `sources` names as untrusted; those the run record must not vouch for either."""
+    files = {}
+    for path in discovery.files:
+        absolute = os.path.join(root, path)
+        entry = inputs.files.get(absolute)
+        if entry is None:
+            continue
+        if path in sources.untrusted:
+            inputs.files[absolute] = (None, entry[1])
+        elif entry[0] is not None:
+            files[absolute] = entry
+    for gitignore in discovery.gitignores:
+        if inputs.files.get(gitignore, (None,))[0] is not None:
+            files[gitignore] = inputs.files[gitignore]
+    tree_snapshot.save(cache.snapshot_file, listing_key, discovery, files, started_ns)
 
 
 class _Verdicts:
