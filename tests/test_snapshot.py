@@ -79,7 +79,10 @@ def test_sources_read_on_demand_and_rehash_a_changed_file(tmp_path):
     sources.later("c.py", digests["c.py"])  # edited after it was vouched for
     assert sources["c.py"] == b"z = 3\n" and sources.untrusted == {"c.py"}
     assert digests["c.py"] == digest(b"z = 3\n")  # what is cached from these bytes goes under their hash
-    assert sorted(sources) == ["a.py", "b.py", "c.py"]
+    assert list(sources) == ["a.py", "b.py", "c.py"]  # the order given, whatever was read
+    sources.later("d.py", digest(b""))
+    (tmp_path / "d.py").write_text("")
+    assert [path for path, _ in sources.items()] == ["a.py", "b.py", "c.py", "d.py"]  # read while iterated
 
 
 def test_a_changed_listing_is_walked_again(scaffold, tmp_path, monkeypatch):

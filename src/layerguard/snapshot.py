@@ -114,22 +114,25 @@ class Sources(Mapping):
 
     def __init__(self, root: Path, digests: dict[str, str]):
         self._root, self._digests = root, digests
-        self._read: dict[str, bytes] = {}
-        self._later: dict[str, str] = {}
+        self._bytes: dict[str, bytes] = {}
+        self._expected: dict[str, str] = {}  # vouched for, not read yet
+        self._paths: dict[str, None] = {}  # every path, in the order given (discovery's)
         self.untrusted: set[str] = set()
         self.changed: set[str] = set()
 
     def __setitem__(self, path: str, source: bytes) -> None:
-        self._read[path] = source
+        self._bytes[path] = source
+        self._paths[path] = None
 
     def later(self, path: str, expected: str) -> None:
-        self._later[path] = expected
+        self._expected[path] = expected
+        self._paths[path] = None
 
     def __getitem__(self, path: str) -> bytes:
         try:
-            return self._read[path]
+            return self._bytes[path]
         except KeyError:
-            expected = self._later.pop(path)  # a KeyError for a path that is not a source
+            expected = self._expected.pop(path)  # a KeyError for a path that is not a source
         source = read_source(self._root / path)
         if isinstance(source, ReadProblem):
             from layerguard.facts import unreadable_source
@@ -140,15 +143,14 @@ class Sources(Mapping):
             self.changed.add(path)
             self.untrusted.add(path)
             self._digests[path] = actual
-        self._read[path] = source
+        self._bytes[path] = source
         return source
 
     def __contains__(self, path: object) -> bool:
-        return path in self._read or path in self._later
+        return path in self._paths
 
     def __iter__(self) -> Iterator[str]:
-        yield from self._read
-        yield from self._later
+        return iter(list(self._paths))  # reading a file while iterating is allowed
 
     def __len__(self) -> int:
-        return len(self._read) + len(self._later)
+        return len(self._paths)
