@@ -139,6 +139,9 @@ class ModuleFacts:
     # Per-function value summaries (by qualname) and class attribute annotations
     # (class qualname -> attribute -> annotation text): what the flow solver reads.
     summaries: dict[str, FunctionSummary] = field(default_factory=dict)
+    # The last name of every summarized call's callee (`save` for `self.save(...)`): lets
+    # the solver find a function's call sites without walking every module's summaries.
+    called_names: set[str] = field(default_factory=set)
     class_annotations: dict[str, dict[str, str]] = field(default_factory=dict)
     # Class qualname -> manager attribute -> the classes it is made of, as written
     # (`objects = AccountManager()`, `AccountQuerySet.as_manager()`, `M.from_queryset(Q)()`).
@@ -507,6 +510,7 @@ class _FactCollector(ast.NodeVisitor):
         summary = _summarize(node, self._texts, is_method=owner is not None)
         if summary is not None:
             self.facts.summaries[qualname] = summary
+            self.facts.called_names.update(call[0].rsplit(".", 1)[-1] for call in summary.calls)
         self._record_span(node)
         self._scope.append(node.name)
         self._class_stack.append(None)

@@ -27,14 +27,14 @@ __all__ = ["FileTypes", "OrmType", "OrmWrite", "prepare_shared_indexes"]
 
 def prepare_shared_indexes(project: Any) -> None:
     """Build the run's project-wide indexes (the model table and graph, the framework
-    signatures, the solver's function, call-site and subclass indexes) now, before the
+    signatures, the solver's function and subclass indexes) now, before the
     rules' workers fork: each worker would otherwise build its own copy (netbox: 0.45 s
     of CPU per worker)."""
     project.models
     model_graph(project)
     framework_types(project)
     solver = solver_for(project)
-    solver.functions, solver.call_sites, solver._subclasses()
+    solver.functions, solver._subclasses()
 
 MAX_NAMES_FOLLOWED = 12
 
