@@ -124,3 +124,18 @@ def test_a_hash_inside_a_string_of_a_multi_line_value_is_not_a_comment():
     facts = extract_facts(before)
     assert facts.summaries["link"].return_values == ['get_link(\n"/orders/#" + pk,\nanchor="#top",\n)']
     assert signature(extract_facts(commented)) == signature(facts)
+
+
+def test_summaries_and_spans_are_unpickled_only_when_asked_for():
+    """The cache loads every file's facts; the bulky fields the solver and the suppression
+    filter read for a few files only stay packed until then, and come back equal."""
+    import pickle
+
+    from layerguard.facts import extract_facts
+
+    facts = extract_facts(b"def make(x):\n    return helper(\n        x,\n    )\n")
+    loaded = pickle.loads(pickle.dumps(facts))
+    assert "summaries" not in vars(loaded) and "statement_spans" not in vars(loaded)
+    assert loaded.summaries == facts.summaries and loaded.summaries
+    assert loaded.statement_start(3) == facts.statement_start(3) == 2
+    assert pickle.loads(pickle.dumps(loaded)) == facts  # packed again as it was
