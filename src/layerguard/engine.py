@@ -35,7 +35,7 @@ from layerguard.deadline import Expired, time_limit
 from layerguard.discover import (PathMatcher, ReadProblem, Skipped, discover_files, read_source, select_skipped,
                                  select_targets)
 from layerguard.facts import ModuleFacts, extract_with_signature, is_unreadable, unreadable_source
-from layerguard.filters import apply_suppressions, fingerprints
+from layerguard.filters import apply_suppressions, with_fingerprints
 from layerguard.fixes import assess_fixes
 from layerguard.orm import short_code
 from layerguard.project import ProjectModel
@@ -282,6 +282,9 @@ def _check(settings: Settings, paths: list[Path], select: list[str], ignore: lis
         state = (sources, project, settings, rules, rules_by_id, matches, failures, fixes)
         checked = _check_files(to_check, state, jobs, lambda done: progress("rules", done, len(to_check)))
         for path, (violations, suppressed_here, complete) in zip(to_check, checked):
+            # Fingerprinted with the file's bytes at hand, and cached so: a run that takes
+            # the verdicts from the cache need not read the file again for them.
+            violations = with_fingerprints(violations, sources)
             if complete and path not in failures:  # what did not finish is retried next run
                 verdicts.put(path, project_key, (violations, suppressed_here))
             kept.extend(violations)
@@ -298,7 +301,6 @@ def _check(settings: Settings, paths: list[Path], select: list[str], ignore: lis
         HOLD_UNTIL_EXIT[:] = [(cache, project, sources, digests)]
 
     kept = sorted(kept, key=Violation.sort_key)
-    kept = [replace(v, fingerprint=f) for v, f in zip(kept, fingerprints(kept, sources))]
     entries = entries_for(kept)
     baselined, fixed, known = 0, [], []
     if baseline is not None:

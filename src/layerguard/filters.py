@@ -102,5 +102,11 @@ def fingerprints(violations: list[Violation], sources: Mapping[str, bytes]) -> l
     return result
 
 
+def with_fingerprints(violations: list[Violation], sources: Mapping[str, bytes]) -> list[Violation]:
+    """The violations (of one file, or of several), sorted, each with its fingerprint."""
+    ordered = sorted(violations, key=Violation.sort_key)
+    return [replace(v, fingerprint=f) for v, f in zip(ordered, fingerprints(ordered, sources))]
+
+
 def with_paths(violations: list[Violation], to_display: dict[str, str]) -> list[Violation]:
     return [replace(v, path=to_display.get(v.path, v.path)) for v in violations]
