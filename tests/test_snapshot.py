@@ -16,6 +16,7 @@ from layerguard.checkers import rule_catalog
 from layerguard.config import load_settings
 from layerguard.discover import Discovery
 from layerguard.runrecord import digest, stat_identity
+from layerguard.semgrep import RunningSemgrep
 from layerguard.snapshot import RACY_MARGIN_NS, Sources, load, save
 
 VIEW = "from shop.models import Order\n\n\ndef create(request):\n    Order.objects.create()\n"
@@ -119,7 +120,10 @@ def test_a_file_edited_during_the_run_is_read_again(scaffold, tmp_path, monkeypa
     monkeypatch.setattr(tree_snapshot, "read_source", edited_meanwhile)
     runs, real_check = [], engine._check
     monkeypatch.setattr(engine, "_check", lambda *a, **k: runs.append(k["trust_snapshot"]) or real_check(*a, **k))
+    abandoned, real_abandon = [], RunningSemgrep.abandon
+    monkeypatch.setattr(RunningSemgrep, "abandon", lambda self: abandoned.append(1) or real_abandon(self))
     report = _check(scaffold)
     assert runs == [True, False] and [v.code for v in report.violations] == []
+    assert abandoned == [1]  # the first attempt's semgrep (on models.py) stopped, not left running
     monkeypatch.setenv("LAYERGUARD_CACHE_DIR", str(tmp_path / "another-cache"))
     assert _check(scaffold).violations == report.violations

@@ -17,11 +17,11 @@ import os
 import posixpath
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Callable
 
 from layerguard import __version__
@@ -269,6 +269,8 @@ def _check(settings: Settings, paths: list[Path], select: list[str], ignore: lis
         if sources.changed.intersection(to_check):
             # Edited since the snapshot vouched for it: the facts the model holds for it
             # are of its old bytes. Rare (an edit during the run); start again, reading all.
+            if running is not None:
+                running[0].abandon()
             raise _SnapshotOutdated
         project = ProjectModel(settings, facts)
         if _forks(to_check, jobs) and any(rule.code.startswith(TYPED_RULE_PREFIXES) for rule in rules):
@@ -323,16 +325,17 @@ def _check(settings: Settings, paths: list[Path], select: list[str], ignore: lis
 def _save_snapshot(cache: Cache, listing_key: str, discovery, inputs: Inputs, sources: Sources, root: str,
                    started_ns: int) -> None:
     """What the next run may trust (snapshot.py): every file as it was hashed, except
-    those `sources` names as untrusted; those the run record must not vouch for either."""
+    those `sources` names as untrusted; of those, the run record must not vouch for the
+    ones edited during the run either."""
     files = {}
     for path in discovery.files:
         absolute = os.path.join(root, path)
         entry = inputs.files.get(absolute)
         if entry is None:
             continue
-        if path in sources.untrusted:
+        if path in sources.changed:
             inputs.files[absolute] = (None, entry[1])
-        elif entry[0] is not None:
+        elif entry[0] is not None and path not in sources.untrusted:
             files[absolute] = entry
     for gitignore in discovery.gitignores:
         if inputs.files.get(gitignore, (None,))[0] is not None:

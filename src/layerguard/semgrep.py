@@ -146,6 +146,11 @@ class RunningSemgrep:
     def matches(self) -> list[SemgrepMatch]:
         return self.result().matches
 
+    def abandon(self) -> None:
+        """Stop the process without waiting for a result no one wants, and remove its files."""
+        if self._process is not None:
+            self._process.stop()
+
     def _remaining(self) -> float:
         return max(self._timeout - (time.monotonic() - self._started), 0.1)
 
@@ -247,16 +252,23 @@ class _Process:
             self._state.cleanup()
             raise SemgrepError(f"semgrep could not be started ({executable} not found)") from None
 
+    def _kill(self) -> None:
+        # The whole process group: a child left behind would keep the pipes open.
+        try:
+            os.killpg(self._process.pid, signal.SIGKILL)
+        except OSError:
+            self._process.kill()
+        self._process.communicate()
+
+    def stop(self) -> None:
+        self._kill()
+        self._state.cleanup()
+
     def outcome(self, remaining: float, timeout: float) -> tuple[list[SemgrepMatch], dict[str, _FileError]]:
         try:
             stdout, stderr = self._process.communicate(timeout=remaining)
         except subprocess.TimeoutExpired:
-            # The whole process group: a child left behind would keep the pipes open.
-            try:
-                os.killpg(self._process.pid, signal.SIGKILL)
-            except OSError:
-                self._process.kill()
-            self._process.communicate()
+            self._kill()
             raise SemgrepError(
                 f"semgrep did not finish within {timeout:.0f} s (LAYERGUARD_SEMGREP_TIMEOUT)") from None
         finally:
