@@ -116,3 +116,16 @@ def test_history_outside_git_is_a_one_line_error(tmp_path):
 def test_history_table_in_the_terminal_summary(tmp_path):
     result = run_cli("audit", ".", "--history", "3", cwd=three_commits(tmp_path))
     assert "Trend over history" in result.stdout
+
+
+def test_the_history_leaves_the_work_trees_snapshot_alone(tmp_path):
+    """Each past commit is checked in a temporary tree through the audit's cache, which
+    saves nothing: the tree snapshot the next `check` starts from is still the work tree's."""
+    from layerguard.snapshot import load
+
+    repo = three_commits(tmp_path)
+    env = {"LAYERGUARD_CACHE_DIR": str(tmp_path / "cache")}
+    assert run_cli("audit", ".", "--format", "json", "--history", "3", cwd=repo, env=env).exit_code == 0
+    [snapshot_file] = (tmp_path / "cache").glob("*-tree.pickle")
+    files = load(snapshot_file).files
+    assert files and all(path.startswith(str(repo.resolve())) for path in files)

@@ -54,6 +54,13 @@ class SharedCache(Cache):
     def save(self, live_digests: set[str]) -> None:
         pass
 
+    # The snapshot is of the work tree: a past commit's tree neither uses nor replaces it.
+    def load_snapshot(self):
+        return None
+
+    def save_snapshot(self, key: str, discovery, files: dict[str, tuple], started_ns: int) -> None:
+        pass
+
 
 def sampled_commits(root: Path, count: int | None, every: int, since: str | None) -> list[str]:
     """Commits of the current branch (first parents), newest first: every `every`th, at
