@@ -110,17 +110,10 @@ class Cache:
         self.index["violations"][(digest, key)] = violations
         self._dirty_index = True
 
-    # -- the tree snapshot (snapshot.py) -----------------------------------------------
-    def load_snapshot(self):
-        from layerguard import snapshot
-
-        return snapshot.load(self.snapshot_file) if self.enabled else None
-
-    def save_snapshot(self, key: str, discovery, files: dict[str, tuple], started_ns: int) -> None:
-        if self.enabled:
-            from layerguard import snapshot
-
-            snapshot.save(self.snapshot_file, key, discovery, files, started_ns)
+    @property
+    def keeps_snapshot(self) -> bool:
+        """Whether a run reads and writes the tree snapshot (snapshot.py) beside this cache."""
+        return self.enabled
 
     def save(self, live_digests: set[str]) -> None:
         """Write what changed, keeping only entries of files that exist now."""

@@ -214,7 +214,7 @@ def _check(settings: Settings, paths: list[Path], select: list[str], ignore: lis
     root = settings.root
     started_ns = time.time_ns()
     listing_key = tree_snapshot.discovery_key(settings)
-    snapshot = cache.load_snapshot() if trust_snapshot else None
+    snapshot = tree_snapshot.load(cache.snapshot_file) if trust_snapshot and cache.keeps_snapshot else None
     discovery = (snapshot and snapshot.unchanged_discovery(listing_key)) or discover_files(settings)
     progress("read", 0, len(discovery.files))
     inputs = Inputs(directories=dict(discovery.directories))
@@ -339,7 +339,8 @@ def _save_snapshot(cache: Cache, listing_key: str, discovery, inputs: Inputs, so
     for gitignore in discovery.gitignores:
         if inputs.files.get(gitignore, (None,))[0] is not None:
             files[gitignore] = inputs.files[gitignore]
-    cache.save_snapshot(listing_key, discovery, files, started_ns)
+    if cache.keeps_snapshot:
+        tree_snapshot.save(cache.snapshot_file, listing_key, discovery, files, started_ns)
 
 
 class _Verdicts:

@@ -54,12 +54,8 @@ class SharedCache(Cache):
     def save(self, live_digests: set[str]) -> None:
         pass
 
-    # The snapshot is of the work tree: a past commit's tree neither uses nor replaces it.
-    def load_snapshot(self):
-        return None
-
-    def save_snapshot(self, key: str, discovery, files: dict[str, tuple], started_ns: int) -> None:
-        pass
+    # The tree snapshot is the work tree's: a past commit's tree neither uses nor replaces it.
+    keeps_snapshot = False
 
 
 def sampled_commits(root: Path, count: int | None, every: int, since: str | None) -> list[str]:
