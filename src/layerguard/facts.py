@@ -126,6 +126,9 @@ class ModuleFacts:
     imports: list[ImportFact] = field(default_factory=list)
     star_imports: list[tuple[str, int]] = field(default_factory=list)  # (module, level)
     aliases: dict[str, str] = field(default_factory=dict)  # module-level `X = dotted` / `X = f()`
+    # Module-level `X = get_model("orders", "Order")` (Django's `apps.get_model`, or a
+    # project's or library's own, as django-oscar's): name -> "orders.Order".
+    model_lookups: dict[str, str] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)  # module-level `X = "text"` (AUTH_USER_MODEL)
     string_lists: dict[str, list[str]] = field(default_factory=dict)  # module-level literal lists (INSTALLED_APPS)
     assigned: list[str] = field(default_factory=list)  # every module-level assigned name (urlpatterns)
@@ -202,6 +205,20 @@ def dotted_name(node: ast.AST) -> str | None:
         else:
             return None
     return node.id + "".join(reversed(suffixes))
+
+
+def model_lookup(node: ast.AST) -> str | None:
+    """"orders.Order" for a call of a `get_model` with literal arguments, as Django's
+    `apps.get_model("orders", "Order")` (or `("orders.Order")`) takes them; whichever
+    function it is (django-oscar's `get_model` wraps Django's), the convention is the same."""
+    if not isinstance(node, ast.Call) or node.keywords or not 1 <= len(node.args) <= 2:
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    if name != "get_model" or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args):
+        return None
+    reference = ".".join(a.value for a in node.args)
+    return reference if reference.count(".") == 1 and all(reference.split(".")) else None
 
 
 # The bytes that stand for a file that could not be read (see unreadable_source).
@@ -427,6 +444,8 @@ class _FactCollector(ast.NodeVisitor):
             value = dotted_name(node.value)
             if value:
                 self.facts.aliases[name] = value
+            elif (reference := model_lookup(node.value)) is not None:
+                self.facts.model_lookups[name] = reference
             elif isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
                 self.facts.constants[name] = node.value.value
             elif isinstance(node.value, (ast.List, ast.Tuple)) and all(
@@ -946,6 +965,7 @@ def signature(facts: ModuleFacts) -> str:
         [sorted(c.model_refs.items()) + c.registers + c.actions for c in facts.classes],
         facts.signal_connections,
         facts.admin_registrations,
+        sorted(facts.model_lookups.items()),
         # What the flow solver reads: a changed return, call or `self.x =` re-checks every file.
         sorted((name, repr(vars(summary))) for name, summary in facts.summaries.items()),
         sorted((name, sorted(items.items())) for name, items in facts.class_annotations.items()),

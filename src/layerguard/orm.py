@@ -16,7 +16,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from layerguard.facts import dotted_name
+from layerguard.facts import dotted_name, model_lookup
 from layerguard.project import CONTRIB_MODELS, MODEL_BASES, USER_MODEL, ModuleInfo, ProjectModel
 
 MANAGER_WRITES = {
@@ -467,6 +467,8 @@ class OrmTyper:
         if qualified in ("copy.copy", "copy.deepcopy") and len(node.args) == 1:
             copied = self.type_of(node.args[0], env)  # `routine_copy = copy.copy(routine)`: an instance still
             return copied if copied and copied.kind == "instance" else None
+        if (reference := model_lookup(node)) is not None:  # `get_model("orders", "Order")`, any `get_model`
+            return OrmType("class", self.project.model_of_lookup(reference))
         if qualified in MODEL_CLASS_CALLS:
             return OrmType("class", None)
         if dotted in ("list", "sorted") and len(node.args) == 1 and not node.keywords:

@@ -397,7 +397,27 @@ class ProjectModel:
                     target = bindings.get(head, head)
                     bindings[name] = f"{target}.{rest}" if rest else target
         cache[path] = bindings
+        # Cached first: finding the model may read this module's bindings again.
+        for name, reference in module.facts.model_lookups.items():
+            if name not in bindings and (model := self.model_of_lookup(reference)) is not None:
+                bindings[name] = model
         return bindings
+
+    def model_of_lookup(self, reference: str) -> str | None:
+        """The project model a literal `get_model("label", "Name")` names: the class `Name`
+        the app's `models` module or package binds (where Django looks for it)."""
+        label, _, name = reference.partition(".")
+        app = self.app_by_label(label)
+        if app is None:
+            return None
+        prefix = f"{app.directory}/" if app.directory else ""
+        for path in (f"{prefix}models.py", f"{prefix}models/__init__.py"):
+            if path in self.modules_by_path:
+                bound = self._bindings_of(path).get(name)
+                if bound is not None:
+                    qualified = self.canonical(bound)
+                    return qualified if self.class_fact(qualified) is not None else None
+        return None
 
     def canonical(self, qualified: str, depth: int = 0) -> str:
         """Follow re-exports until `qualified` names where a thing is defined."""

@@ -76,7 +76,9 @@ class OrmWriteOutsideService(Rule):
     a factory_boy `DjangoModelFactory` builds; the loop variable over any of those (`for i,
     order in enumerate(orders)` and `zip(...)` too); what all operands of `a or b` agree on
     (`a if c else None` is `a`); and the manager of a model class held in a variable
-    (`type[Order]`, `apps.get_model(...)`, `self.model.objects`).
+    (`type[Order]`, `apps.get_model(...)`, `self.model.objects`). Any `get_model` called
+    with literal arguments (`"shop", "Order"` or `"shop.Order"`) names that model, as
+    Django's does: django-oscar's loader, a project's own, at module level or in a function.
 
     And on the arguments the framework fixes (typemodel/signatures.py): `obj` of an admin's
     `save_model` (an admin registered for a model, whatever third-party base it has),
@@ -393,6 +395,23 @@ class OrmWriteOutsideService(Rule):
                 apps.get_model("shop", "Tag").objects.create(name="x")  # expect
                 content_type.model_class().objects.filter(pk=1).delete()  # expect
             """),
+        Example("""
+            from django.shortcuts import get_object_or_404
+
+            from core.loading import get_model
+
+            Order = get_model("shop", "Order")  # a library's loader (django-oscar's), at module level
+            Tag = get_model("shop.Tag")
+
+            def purge(request, pk):
+                order = get_object_or_404(Order, pk=pk)
+                order.save()  # expect
+                Tag.objects.all().delete()  # expect
+                get_model("shop", "Item")._default_manager.create(sku="x")  # expect
+            """, files={"core/__init__.py": "", "core/loading.py": (
+                "from django.apps import apps\n\n\ndef get_model(label, name=None):\n"
+                "    try:\n        return apps.get_model(label, name)\n    except LookupError:\n"
+                "        return None\n")}),
         Example("""
             from django.contrib import admin
             from django.db.models.signals import pre_delete
@@ -1155,6 +1174,17 @@ class Importer:
             def test_order_total():
                 Order.objects.create(total=1).save()
             """, path="shop/tests/test_orders.py"),
+        Example("""
+            from core.registry import registry
+
+            Widget = registry.get_model("sidebar")  # not a model lookup: one argument, no label
+            Unknown = registry.get_model("shop", "Missing")  # no such model in the app
+
+            def render(request):
+                Widget.objects.create()
+                Unknown.save()
+                registry.get_model(request.GET["kind"]).update()
+            """, files={"core/__init__.py": "", "core/registry.py": "registry = object()\n"}),
         Example("""
             def forwards(apps, schema_editor):
                 Order = apps.get_model("shop", "Order")
