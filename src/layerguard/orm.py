@@ -373,6 +373,8 @@ class OrmTyper:
             return OrmType("class", base.model) if node.attr == "through" else None
         if base.kind == "instance":
             return self._relation(base.model, node.attr)
+        if base.kind in ("manager", "queryset", "related") and node.attr == "model":
+            return OrmType("class", base.model)  # Django's `Manager.model`, `QuerySet.model`
         return None
 
     def _undeclared_manager(self, node: ast.Attribute, env: dict[str, Origin]) -> OrmType | None:
@@ -423,6 +425,8 @@ class OrmTyper:
                 if known is not False:
                     return known
             if base is not None and base.kind in ("manager", "queryset", "related"):
+                if method == "model":  # `order.items.model(sku=...)`: the manager's model class, called
+                    return OrmType("instance", base.model)
                 if method in INSTANCE_GETTERS:
                     return OrmType("instance", base.model)
                 if method in ("bulk_create", "abulk_create"):

@@ -390,7 +390,10 @@ class OrmWriteOutsideService(Rule):
             from django.contrib.contenttypes.models import ContentType
             from shop.models import Order
 
-            def purge(request, model: type[Order], content_type: ContentType):
+            def purge(request, model: type[Order], content_type: ContentType, order: Order):
+                item = order.items.model(sku="x")  # the related manager's model, called
+                item.save()  # expect
+                Order.objects.filter(paid=True).model.objects.create(total=1)  # expect
                 model.objects.all().delete()  # expect
                 apps.get_model("shop", "Tag").objects.create(name="x")  # expect
                 content_type.model_class().objects.filter(pk=1).delete()  # expect
