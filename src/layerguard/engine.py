@@ -199,7 +199,7 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
     arguments = (settings, paths, select, ignore, baseline, jobs, progress or _no_progress, keep_project, cache,
                  show_untyped, fixes)
     try:
-        return _check(*arguments, trust_snapshot=cache.enabled)
+        return _check(*arguments, trust_snapshot=True)
     except _SnapshotOutdated:
         return _check(*arguments, trust_snapshot=False)
 

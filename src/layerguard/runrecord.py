@@ -106,6 +106,19 @@ def code_version() -> str:
     return _CODE_VERSION
 
 
+def directories_unchanged(directories: dict[str, tuple], before_ns: int) -> bool:
+    """Each directory has the identity it had, and an mtime older than `before_ns`: no
+    entry was created, deleted or renamed in it since (nor in the same clock tick)."""
+    for path, identity in directories.items():
+        try:
+            status = os.stat(path)
+        except OSError:
+            return False
+        if dir_identity(status) != identity or status.st_mtime_ns >= before_ns:
+            return False
+    return True
+
+
 class Inputs:
     """What a result depends on: absolute paths with the identity they had when read.
 
@@ -138,13 +151,8 @@ class Inputs:
 
     def unchanged(self, written_ns: int) -> bool:
         """Every input as it was (git's rule for racy entries: see the module docstring)."""
-        for path, identity in self.directories.items():
-            try:
-                status = os.stat(path)
-            except OSError:
-                return False
-            if dir_identity(status) != identity or status.st_mtime_ns >= written_ns:
-                return False
+        if not directories_unchanged(self.directories, written_ns):
+            return False
         for path, (identity, expected) in self.files.items():
             try:
                 status = os.stat(path)

@@ -31,7 +31,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from layerguard.discover import Discovery, ReadProblem, read_source
-from layerguard.runrecord import dir_identity, digest, stat_identity
+from layerguard.runrecord import digest, directories_unchanged, stat_identity
 
 FORMAT = 1
 RACY_MARGIN_NS = 2_000_000_000
@@ -59,15 +59,8 @@ class Snapshot:
 
     def unchanged_discovery(self, key: str) -> Discovery | None:
         """The last listing, if nothing it depends on changed."""
-        if key != self.key:
+        if key != self.key or not directories_unchanged(self.discovery.directories, self.trusted_before_ns):
             return None
-        for directory, identity in self.discovery.directories.items():
-            try:
-                status = os.stat(directory)
-            except OSError:
-                return None
-            if dir_identity(status) != identity or status.st_mtime_ns >= self.trusted_before_ns:
-                return None
         for gitignore in self.discovery.gitignores:
             try:
                 identity = stat_identity(os.stat(gitignore))
