@@ -79,6 +79,8 @@ class OrmWriteOutsideService(Rule):
     (`type[Order]`, `apps.get_model(...)`, `self.model.objects`). Any `get_model` called
     with literal arguments (`"shop", "Order"` or `"shop.Order"`) names that model, as
     Django's does: django-oscar's loader, a project's own, at module level or in a function.
+    A manager's or queryset's `.model` is its model class (`order.items.model(sku="x")` an
+    instance of it).
 
     And on the arguments the framework fixes (typemodel/signatures.py): `obj` of an admin's
     `save_model` (an admin registered for a model, whatever third-party base it has),
