@@ -275,3 +275,30 @@ def test_a_one_shot_process_holds_only_its_last_run_until_exit(scaffold, monkeyp
     for _ in range(3):
         engine.check(settings, [scaffold], ["LG"], [], use_cache=False)
     assert len(engine.HOLD_UNTIL_EXIT) == 1
+
+
+def test_a_re_check_keeping_every_signature_reads_the_stored_model_tables(scaffold, tmp_path):
+    """The project-wide tables (project.StoredTables: the model index, the user model, the
+    model graph, the admin and signal indexes) are stored under the project key. An edit
+    that keeps every signature reads them (a doctored table shows through); an edit to a
+    model's field is another key, and the tables are built again, never reused stale."""
+    import pickle
+
+    cache = tmp_path / "cache"
+    view = "from shop.models import Order\n\n\ndef tag(request):\n    order = Order.objects.get(pk=1)\n    order.tags.add(1)\n"
+    write_tree(scaffold, {"shop/views.py": view})
+    assert '"LG101"' in _run(scaffold, cache).stdout  # `tags` is a many-to-many: the model graph says so
+    (tables_file,) = cache.glob("*-tables.pickle")
+    stored = pickle.loads(tables_file.read_bytes())
+    own, _ = stored["tables"]["model_graph"]
+    del own[next(model for model in own if model.endswith(".Order"))]["tags"]
+    tables_file.write_bytes(pickle.dumps(stored))
+    write_tree(scaffold, {"shop/views.py": "# moved down a line: same signature\n" + view})
+    assert '"LG101"' not in _run(scaffold, cache).stdout  # the doctored graph was read, not rebuilt
+
+    models = (scaffold / "shop/models.py").read_text()
+    assert "tags = models.ManyToManyField(Tag)" in models
+    write_tree(scaffold, {"shop/models.py": models.replace("tags = models.ManyToManyField(Tag)",
+                                                           "tags = models.ManyToManyField(Tag, related_name='+')")})
+    rebuilt = _run(scaffold, cache).stdout
+    assert '"LG101"' in rebuilt and rebuilt == _run(scaffold, tmp_path / "none", "--no-cache").stdout

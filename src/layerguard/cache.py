@@ -9,6 +9,11 @@ Three things are stored, each keyed so that it can only be reused when still rig
   re-checks that file only, while changing a base class, a model field or an import
   anywhere re-checks every file.
 
+Beside them, the project-wide tables of the latest project signature (project.py's
+StoredTables: which classes are models, the user model, the model graph, the admin and
+signal indexes), which depend on no position: a re-check of one edited file whose
+signature did not change reads them instead of resolving every class again.
+
 It lives outside the checked tree (the user cache directory, or LAYERGUARD_CACHE_DIR),
 one small index and one facts file per project root, beside which a small file holds
 the facts added since that file was last written whole (a run that re-parsed a few
@@ -55,6 +60,8 @@ class Cache:
         self.facts_file = self.directory / f"{key}-{version}-facts.pickle"
         self.added_facts_file = self.directory / f"{key}-{version}-facts-added.pickle"
         self.snapshot_file = self.directory / f"{key}-{version}-tree.pickle"  # snapshot.py
+        self.tables_file = self.directory / f"{key}-{version}-tables.pickle"
+        self._new_tables: dict | None = None
         self._stored_facts: set[str] = set()  # digests in the facts file itself
         self.index = self._load(self.index_file) if enabled else {}
         self._facts: dict | None = None
@@ -110,6 +117,16 @@ class Cache:
         self.index["violations"][(digest, key)] = violations
         self._dirty_index = True
 
+    # -- project tables (project.StoredTables): of the latest project key only ---------
+    def get_tables(self, project_key: str) -> dict:
+        if not self.enabled:
+            return {}
+        stored = self._load(self.tables_file)
+        return stored.get("tables", {}) if stored.get("project_key") == project_key else {}
+
+    def put_tables(self, project_key: str, tables: dict) -> None:
+        self._new_tables = {"format": FORMAT, "project_key": project_key, "tables": tables}
+
     @property
     def keeps_snapshot(self) -> bool:
         """Whether a run reads and writes the tree snapshot (snapshot.py) beside this cache."""
@@ -117,10 +134,15 @@ class Cache:
 
     def save(self, live_digests: set[str]) -> None:
         """Write what changed, keeping only entries of files that exist now."""
-        if not self.enabled or not (self._dirty_index or self._dirty_facts):
+        if not self.enabled or not (self._dirty_index or self._dirty_facts or self._new_tables):
             return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
+            if self._new_tables is not None:
+                _atomic_write(self.tables_file, self._new_tables)
+                self._new_tables = None
+            if not (self._dirty_index or self._dirty_facts):
+                return
             if self._dirty_facts:
                 added = {d: f for d, f in self.facts.items() if d not in self._stored_facts and d in live_digests}
                 if self._stored_facts and len(added) <= FOLD_SHARE * len(self._stored_facts):

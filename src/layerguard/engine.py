@@ -38,7 +38,7 @@ from layerguard.facts import ModuleFacts, extract_with_signature, is_unreadable,
 from layerguard.filters import apply_suppressions, with_fingerprints
 from layerguard.fixes import assess_fixes
 from layerguard.orm import short_code
-from layerguard.project import ProjectModel
+from layerguard.project import ProjectModel, StoredTables
 from layerguard.report import Report
 from layerguard.runrecord import Inputs, stat_identity
 from layerguard.snapshot import Snapshot, Sources
@@ -273,6 +273,7 @@ def _check(settings: Settings, paths: list[Path], select: list[str], ignore: lis
                 running[0].abandon()
             raise _SnapshotOutdated
         project = ProjectModel(settings, facts)
+        project.tables = StoredTables(cache.get_tables(project_key))
         if _forks(to_check, jobs) and any(rule.code.startswith(TYPED_RULE_PREFIXES) for rule in rules):
             # Once here, not once per forked worker, and while semgrep is still running:
             # the wait for its matches hides most of it (netbox: 0.2 s).
@@ -291,6 +292,8 @@ def _check(settings: Settings, paths: list[Path], select: list[str], ignore: lis
                 verdicts.put(path, project_key, (violations, suppressed_here))
             kept.extend(violations)
             suppressed.extend(suppressed_here)
+        if project.tables.added:
+            cache.put_tables(project_key, project.tables.values)
     if keep_project and project is None:
         project = ProjectModel(settings, _facts(sources, digests, cache, jobs, progress)[0])
     untyped = None

@@ -395,7 +395,7 @@ class OrmTyper:
         if relation is not None:
             kind = {"manager": "related", "file": "file"}.get(relation.kind, "instance")
             return OrmType(kind, relation.target)
-        if attribute.endswith("_set") and model not in self.project.models:
+        if attribute.endswith("_set") and not self.project.is_project_model(model):
             return OrmType("related", None)  # external model: only Django's default accessors
         return None
 
@@ -435,7 +435,7 @@ class OrmTyper:
                     return OrmType("tuple", None, (OrmType("instance", base.model), None))
                 if method in NOT_QUERYSETS:
                     return None
-                if base.model and method not in QUERYSET_METHODS and base.model in self.project.models:
+                if base.model and method not in QUERYSET_METHODS and self.project.is_project_model(base.model):
                     custom = self.solver.manager_method(base.model, method)  # Account.objects.for_user(user)
                     if custom is not False and custom is not None:
                         return custom
@@ -450,7 +450,7 @@ class OrmTyper:
                 return OrmType("class", None)
             if base is not None and base.kind == "object" and base.model:
                 return self.solver.method_return(base.model, method)
-            if base is not None and base.kind == "instance" and base.model in self.project.models:
+            if base is not None and base.kind == "instance" and self.project.is_project_model(base.model):
                 # a model method: `order.latest_invoice()`
                 return self.solver.method_return(base.model, method, OrmType("instance", base.model))
             if base is not None:

@@ -49,9 +49,8 @@ class Relation:
 class ModelGraph:
     def __init__(self, project: ProjectModel):
         self.project = project
-        self._own: dict[str, dict[str, Relation]] = {}
-        self._parents: dict[str, list[str]] = {}
-        self._build()
+        # Relations name no positions: a stored table (project.StoredTables).
+        self._own, self._parents = project.tables.get("model_graph", self._built)
 
     def relation(self, model: str, attribute: str) -> Relation | None:
         """What `instance.<attribute>` is for an instance of `model`, if a relation."""
@@ -71,11 +70,16 @@ class ModelGraph:
         return None
 
     def knows(self, model: str) -> bool:
-        return model in self._own or model in self.project.models
+        return model in self._own or self.project.is_project_model(model)
 
     # ------------------------------------------------------------- building
     def _add(self, model: str, name: str, relation: Relation) -> None:
         self._own.setdefault(model, {}).setdefault(name, relation)
+
+    def _built(self) -> tuple[dict[str, dict[str, Relation]], dict[str, list[str]]]:
+        self._own, self._parents = {}, {}
+        self._build()
+        return self._own, self._parents
 
     def _build(self) -> None:
         project = self.project

@@ -130,6 +130,12 @@ class FrameworkTypes:
         self._model_cache: dict[str, str | None] = {}
         self._admin_cache: dict[str, bool] = {}
         self._actions: dict[str, str] = {}  # function or method named in an admin's `actions` -> admin class
+        # Names only, no positions: a stored table (project.StoredTables).
+        self._registered, self._receivers, self._actions = project.tables.get("framework_types", self._indexed)
+
+    def _indexed(self) -> tuple[dict[str, str], dict[str, dict[str, str | None]], dict[str, str]]:
+        """Every admin's model, signal receiver's parameters and admin action, from every module."""
+        project = self.project
         for module in project.modules_by_path.values():
             facts = module.facts
             for model, admin in facts.admin_registrations:
@@ -147,6 +153,7 @@ class FrameworkTypes:
             for function in facts.functions:
                 for signal, sender in function.receives:
                     self._receive(f"{module.name}.{function.qualname}", module, signal, sender)
+        return self._registered, self._receivers, self._actions
 
     def _register(self, module: ModuleInfo, model: str, admin: str) -> None:
         self._registered.setdefault(self.project.resolve(module, admin), self._model(module, model) or "")
