@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import multiprocessing
 import os
 import posixpath
 import time
 from collections import defaultdict
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -36,7 +34,6 @@ from layerguard.discover import (PathMatcher, ReadProblem, Skipped, discover_fil
                                  select_targets)
 from layerguard.facts import ModuleFacts, extract_with_signature, is_unreadable, unreadable_source
 from layerguard.filters import apply_suppressions, with_fingerprints
-from layerguard.fixes import assess_fixes
 from layerguard.orm import short_code
 from layerguard.project import ProjectModel, StoredTables
 from layerguard.report import Report
@@ -132,6 +129,8 @@ def _facts(sources: dict[str, bytes], digests: dict[str, str], cache: Cache, job
     total = len(digests)
     progress("parse", len(facts), total)
     if workers > 1 and len(misses) >= PARALLEL_THRESHOLD:
+        from concurrent.futures import ProcessPoolExecutor  # a run that parses a few files never needs it
+
         with ProcessPoolExecutor(max_workers=workers) as pool:
             chunk = max(16, len(misses) // (workers * 16))
             results = []
@@ -449,6 +448,8 @@ def _check_files(paths: list[str], state: tuple, jobs: int | None, progress: Cal
         # in a worker neither walks nor touches (copies) the inherited project model.
         gc.freeze()
         try:
+            import multiprocessing
+
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 chunk = max(8, len(paths) // (workers * 16))
                 for result in pool.imap(_check_in_worker, paths, chunksize=chunk):
@@ -469,7 +470,11 @@ def _check_files(paths: list[str], state: tuple, jobs: int | None, progress: Cal
 def _forks(paths: list[str], jobs: int | None) -> bool:
     """Whether _check_files runs `paths` in forked workers."""
     workers = jobs or os.cpu_count() or 1
-    return workers > 1 and len(paths) >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods()
+    if workers <= 1 or len(paths) < PARALLEL_THRESHOLD:
+        return False
+    import multiprocessing  # imported where it is used: a re-check of a few files does not start workers
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _arguments(path: str, state: tuple) -> tuple:
@@ -532,6 +537,8 @@ def _check_file(path: str, source: bytes, project: ProjectModel, settings: Setti
     if incomplete is not None and parse_error_rule is not None:
         found.append(parse_error_rule.not_fully_checked(context, incomplete))
     if facts.parse_error is None and found and fixes:
+        from layerguard.fixes import assess_fixes  # imported by the first file that has a violation to offer a fix for
+
         found = assess_fixes(found, context)
     filtered = apply_suppressions(sorted(set(found), key=Violation.sort_key), {path: source}, {path: facts},
                                   settings.per_file_ignores)
