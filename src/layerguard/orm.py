@@ -444,6 +444,9 @@ class OrmTyper:
                     and (tree := self.framework.tree_call(base.model, method, on_class=base.kind == "class")):
                 return tree  # `node.get_descendants()`, `Category.get_root_nodes()`
             if base is not None and base.kind == "class":
+                # `Order.from_cart(cart)`: a classmethod or staticmethod of a project model
+                if base.model and self.project.is_project_model(base.model):
+                    return self.solver.method_return(base.model, method, OrmType("class", base.model))
                 return None
             if base is not None and base.kind == "instance" and base.model == CONTENT_TYPE \
                     and method == "model_class":
@@ -455,6 +458,9 @@ class OrmTyper:
                 return self.solver.method_return(base.model, method, OrmType("instance", base.model))
             if base is not None:
                 return None
+        if isinstance(func, ast.Name) and func.id in env:
+            held = self.type_of(func, env)  # `cls(total=0)` in a model's classmethod, `model_class(**row)`
+            return OrmType("instance", held.model) if held and held.kind == "class" and held.model else None
         dotted = dotted_name(func)
         if dotted is None or dotted.split(".")[0] in env:
             return None
@@ -491,6 +497,11 @@ class OrmTyper:
         for candidate in (qualified, f"{self.module.name}.{dotted}"):
             if candidate in functions and functions[candidate][1].class_qualname is None:
                 return self.solver.function_return(candidate)
+        # `AdminPermission.projects(user)`: a classmethod or staticmethod called on a project
+        # class (not a model: those are typed above), found in the class or its ancestors.
+        owner, _, method = qualified.rpartition(".")
+        if "." in dotted and self._is_bound(dotted.split(".")[0]) and self.project.class_fact(owner) is not None:
+            return self.solver.method_return(owner, method)
         if self._is_bound(dotted.split(".")[0]) and self.project.class_fact(qualified) is not None:
             if self.framework is not None and (saver := self.framework.saver_class(qualified)) is not None:
                 return saver  # `RecipeSerializer(data=...)`: its `save()` returns a Recipe

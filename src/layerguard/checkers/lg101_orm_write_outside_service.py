@@ -94,7 +94,9 @@ class OrmWriteOutsideService(Rule):
 
     Values that cross a function boundary are followed across the project
     (typemodel/solver.py): what a project function or a custom manager/queryset method
-    returns (annotated, `-> Order`, `-> tuple[Tag, bool]`, or not); an unannotated parameter
+    returns (annotated, `-> Order`, `-> tuple[Tag, bool]`, or not), and a classmethod or
+    static method called on its class (`Access.orders(user)`, `Order.first_unpaid()`;
+    `cls(...)` in a model's classmethod is an instance); an unannotated parameter
     the call sites that pass something typable agree on (one passing `request.POST.get(...)`
     is no evidence either way); `self.x` set from a model in the class; and a class
     attribute annotation (`customer: Customer` on an HttpRequest subclass). Call sites
@@ -103,7 +105,9 @@ class OrmWriteOutsideService(Rule):
     along a receiver chain, `Thread(target=f, args=[...])` and `executor.submit(f, ...)`; a
     base method that raises `NotImplementedError` returns what its overrides agree on, and
     a function returning instances of several subclasses returns their nearest common
-    project base. Where two call sites pass different types the value is unknown.
+    project base. Where two call sites pass different types the value is unknown, except
+    collections of one model (a queryset here, a helper's `Iterator[Order]` there): a list
+    of it, whose elements are known.
 
     Anything it cannot type (`form.save()`, `serializer.save()`, PIL's `image.save()`,
     `cache.delete()`, `dict.update()`, `super().save()`) is left alone: silence is
@@ -590,6 +594,55 @@ class OrmWriteOutsideService(Rule):
                 order = Order.objects.filter(paid=False).first() or Order.objects.last()
                 order.delete()  # expect
             """),
+        # A classmethod called on its class: a project class's (what it returns, found in an
+        # ancestor too) and a model's (`cls` is the model class); a name bound to a queryset in
+        # one branch and to a helper's `Iterator[Order]` in the other holds Orders either way.
+        Example("""
+            from typing import Iterator
+
+            from shop.models import Order
+
+            class Access:
+                @classmethod
+                def orders(cls, user):
+                    orders = Order.objects.none()
+                    orders |= Order.objects.filter(paid=False)
+                    return orders.distinct()
+
+            class OwnerAccess(Access):
+                pass
+
+            def unpaid(user) -> Iterator[Order]:
+                yield from Order.objects.filter(paid=False)
+
+            def close(order):
+                order.delete()  # expect
+
+            def close_all(request):
+                if request.POST.get("mine"):
+                    orders = OwnerAccess.orders(request.user).filter(total__gt=0)
+                else:
+                    orders = unpaid(request.user)
+                for order in orders:
+                    close(order)
+                Order.first_unpaid().save()  # expect
+                Order.blank().save()  # expect
+            """, files={"shop/models.py": """
+from django.db import models
+
+
+class Order(models.Model):
+    paid = models.BooleanField(default=False)
+    total = models.IntegerField(default=0)
+
+    @classmethod
+    def first_unpaid(cls):
+        return cls.objects.filter(paid=False).first()
+
+    @classmethod
+    def blank(cls):
+        return cls(total=0)
+"""}),
         # A list built by `.append()` (of instances, or of tuples of them), and a tuple literal.
         Example("""
             from shop.models import Order

@@ -489,8 +489,18 @@ def _reads(node: ast.AST, name: str) -> bool:
 
 
 def _agreed(types: list) -> OrmType | None:
-    """The one type all answers agree on; None if any is unknown or two disagree."""
+    """The one type all answers agree on; None if any is unknown or two disagree.
+
+    Collections of one model agree as a list of it: `projects` bound to a queryset in one
+    branch and to a helper's `Iterator[Project]` in the other holds Projects either way
+    (what a loop over it or an index gives), though only a list's operations are sure."""
     if not types or any(t is None for t in types):
         return None
     first = types[0]
-    return first if all(t == first for t in types[1:]) else None
+    if all(t == first for t in types[1:]):
+        return first
+    from layerguard.orm import COLLECTION_KINDS, OrmType
+
+    if first.model and all(t.kind in COLLECTION_KINDS and t.model == first.model for t in types):
+        return OrmType("list", first.model)
+    return None
