@@ -114,7 +114,7 @@ class ModelInfo:
 class StoredTables:
     """Project-wide tables that depend on the files' signatures alone (their facts
     without positions): which classes are models and their apps, the user model, the
-    model graph. The engine keeps them in the cache under the project key (which is
+    model graph, the admin and signal-receiver indexes. The engine keeps them in the cache under the project key (which is
     made of every file's path and signature and the settings), so a run that re-checks
     one edited file whose signature did not change reads them instead of resolving every
     class of the project (saleor: 0.2 s). Nothing with a line number may be stored here."""
