@@ -736,6 +736,9 @@ def _summarize(node: ast.FunctionDef | ast.AsyncFunctionDef, texts: _Texts, is_m
             if isinstance(root, ast.IfExp):
                 roots.extend((root.body, root.orelse))
                 continue
+            if isinstance(root, (ast.Tuple, ast.List)):  # `return ticket, queue`: each element's
+                roots.extend(root.elts)
+                continue
             while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call, ast.Await)):
                 root = root.func if isinstance(root, ast.Call) else root.value
             if isinstance(root, ast.Name):

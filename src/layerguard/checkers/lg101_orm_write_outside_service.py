@@ -94,7 +94,8 @@ class OrmWriteOutsideService(Rule):
 
     Values that cross a function boundary are followed across the project
     (typemodel/solver.py): what a project function or a custom manager/queryset method
-    returns (annotated, `-> Order`, `-> tuple[Tag, bool]`, or not), and a classmethod or
+    returns (annotated, `-> Order`, `-> tuple[Tag, bool]`, or not: `return order, tag`
+    and `return [order]` are typed element by element), and a classmethod or
     static method called on its class (`Access.orders(user)`, `Order.first_unpaid()`;
     `cls(...)` in a model's classmethod is an instance); an unannotated parameter
     the call sites that pass something typable agree on (one passing `request.POST.get(...)`
@@ -643,6 +644,30 @@ class Order(models.Model):
     def blank(cls):
         return cls(total=0)
 """}),
+        # A helper returning a tuple or a list of its locals (`return order, tag`), in a base
+        # class of a form: what each element holds.
+        Example("""
+            from django import forms
+
+            from shop.models import Order, Tag
+
+            class OrderFormBase(forms.Form):
+                def _build(self):
+                    tag = Tag.objects.first()
+                    order = Order(total=self.cleaned_data["total"])
+                    return order, tag
+
+                def _pending(self):
+                    order = Order.objects.filter(paid=False).first()
+                    return [order]
+
+            class OrderForm(OrderFormBase):
+                def save(self):
+                    order, tag = self._build()
+                    order.save()  # expect
+                    for pending in self._pending():
+                        pending.delete()  # expect
+            """, path="shop/forms.py"),
         # A list built by `.append()` (of instances, or of tuples of them), and a tuple literal.
         Example("""
             from shop.models import Order
