@@ -29,6 +29,8 @@ RELATION_FIELDS = {"ForeignKey": "fk", "OneToOneField": "o2o", "ManyToManyField"
 # the instance (`save=True` by default): Django's, and third-party ones named for them
 # (easy-thumbnails' ThumbnailerImageField, VersatileImageField).
 FILE_FIELD_SUFFIXES = ("FileField", "ImageField")
+# django-taggit's field and the project subclasses named for it (kitsune's BigVocabTaggableManager).
+TAGGABLE_MANAGER_SUFFIX = "TaggableManager"
 
 
 @dataclass
@@ -498,6 +500,14 @@ class _FactCollector(ast.NodeVisitor):
         last = callee.rsplit(".", 1)[-1]
         if last in RELATION_FIELDS:
             cls.fields.append(_field_fact(name, callee, RELATION_FIELDS[last], value))
+        elif last.endswith(TAGGABLE_MANAGER_SUFFIX):
+            # django-taggit's `tags = TaggableManager()` is a many-to-many field, not a manager:
+            # `question.tags.add("x")` writes. Its target is `to=` (taggit's Tag by default,
+            # its first argument is a verbose name).
+            tags = _field_fact(name, callee, "m2m", value)
+            tags.target, tags.target_is_string = _reference(next(
+                (keyword.value for keyword in value.keywords if keyword.arg == "to"), None))
+            cls.fields.append(tags)
         elif last.endswith(FILE_FIELD_SUFFIXES):
             cls.fields.append(_field_fact(name, callee, "file", value))
         elif last.endswith("Manager") or "as_manager" in callee or _is_from_queryset(value):

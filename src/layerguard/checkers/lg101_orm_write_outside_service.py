@@ -70,7 +70,8 @@ class OrmWriteOutsideService(Rule):
     `Order.objects.get(...)`, `get_object_or_404(Order, ...)`, a parameter annotated
     `Order`, `request.user`; whatever the model graph reaches from a known instance or
     class (`item.order.customer`, reverse managers by `related_name` or `<model>_set`,
-    many-to-many both ways, `user.groups`, a GenericForeignKey, `Order.tags.through.objects`,
+    many-to-many both ways (django-taggit's `TaggableManager` is one), `user.groups`, a
+    GenericForeignKey, `Order.tags.through.objects`,
     django-mptt / treebeard navigation such as `get_descendants()`); a file field's
     `save(name, content)` and `delete()` (they save the instance unless `save=False`); what
     a factory_boy `DjangoModelFactory` builds; the loop variable over any of those (`for i,
@@ -668,6 +669,29 @@ class Order(models.Model):
                     for pending in self._pending():
                         pending.delete()  # expect
             """, path="shop/forms.py"),
+        # django-taggit's TaggableManager (or a project's subclass of it) is a many-to-many field.
+        Example("""
+            from shop.models import Question
+
+            def retag(request, pk):
+                question = Question.objects.get(pk=pk)
+                question.tags.add("billing")  # expect
+                question.topics.clear()  # expect
+                return list(question.tags.names())
+            """, files={"shop/models.py": """
+from django.db import models
+from taggit.managers import TaggableManager
+
+
+class TopicManager(TaggableManager):
+    pass
+
+
+class Question(models.Model):
+    title = models.CharField(max_length=90)
+    tags = TaggableManager("Tags", blank=True)
+    topics = TopicManager(related_name="questions")
+"""}),
         # A list built by `.append()` (of instances, or of tuples of them), and a tuple literal.
         Example("""
             from shop.models import Order
