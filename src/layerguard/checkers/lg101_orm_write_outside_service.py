@@ -683,14 +683,14 @@ from django.db import models
 from taggit.managers import TaggableManager
 
 
-class TopicManager(TaggableManager):
+class TopicTaggableManager(TaggableManager):
     pass
 
 
 class Question(models.Model):
     title = models.CharField(max_length=90)
     tags = TaggableManager("Tags", blank=True)
-    topics = TopicManager(related_name="questions")
+    topics = TopicTaggableManager(related_name="questions")
 """}),
         # A list built by `.append()` (of instances, or of tuples of them), and a tuple literal.
         Example("""
