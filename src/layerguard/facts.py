@@ -161,7 +161,7 @@ class ModuleFacts:
     # the checked file's suppressions; functions, classes and imports (most of the rest)
     # are read for the modules a name is resolved in. A run that re-checks one edited
     # file loads every file's facts but unpickles these for the few modules it looks
-    # into (saleor: loading the facts went from 0.24 to 0.0x s).
+    # into (saleor, one file touched: loading the facts went from 0.24 to 0.05-0.07 s).
     _PACKED = ("summaries", "statement_spans", "functions", "classes", "imports")
 
     def __getstate__(self) -> dict:
