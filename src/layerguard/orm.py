@@ -231,6 +231,8 @@ class OrmTyper:
             # `request: AuthedRequest`: an instance of a project class (its attributes typed by the solver)
             qualified = self.project.resolve(self.module, origin.annotation)
             if self._is_bound(origin.annotation.split(".")[0]) and self.project.class_fact(qualified) is not None:
+                if self.framework is not None and (saver := self.framework.saver_class(qualified)) is not None:
+                    return saver  # `serializer: OrderSerializer`: as if built in the code
                 return OrmType("object", qualified)
             return None
         if origin.node is not None and hasattr(env, "moved_to"):

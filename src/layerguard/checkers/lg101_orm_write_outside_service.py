@@ -70,7 +70,8 @@ class OrmWriteOutsideService(Rule):
     `Order.objects.get(...)`, `get_object_or_404(Order, ...)`, a parameter annotated
     `Order`, `request.user`; whatever the model graph reaches from a known instance or
     class (`item.order.customer`, reverse managers by `related_name` or `<model>_set`,
-    many-to-many both ways (django-taggit's `TaggableManager` is one), `user.groups`, a
+    many-to-many both ways (django-taggit's `TaggableManager`, or a class named
+    `...TaggableManager`, is one), `user.groups`, a
     GenericForeignKey, `Order.tags.through.objects`,
     django-mptt / treebeard navigation such as `get_descendants()`); a file field's
     `save(name, content)` and `delete()` (they save the instance unless `save=False`); what
@@ -90,7 +91,7 @@ class OrmWriteOutsideService(Rule):
     receiver's `user`, `Site.objects.get_current()`, `ContentType.objects.get_for_model()`,
     `authenticate()`, django-allauth adapters' `super().save_user(...)`, DRF's
     `perform_destroy(instance)`, `serializer.save()` in `perform_create` or on
-    `self.get_serializer(...)` or a ModelSerializer built in the code, a ModelForm's
+    `self.get_serializer(...)` or a ModelSerializer built in the code or annotated, a ModelForm's
     `super().save(commit=False)`, `self.object`, `self.get_object()`, `self.get_queryset()`.
 
     Values that cross a function boundary are followed across the project
@@ -692,6 +693,22 @@ class Question(models.Model):
     tags = TaggableManager("Tags", blank=True)
     topics = TopicTaggableManager(related_name="questions")
 """}),
+        # A parameter annotated with a ModelSerializer is a saver of its model, as one built
+        # in the code is: what its `save()` returns is an instance.
+        Example("""
+            from rest_framework import serializers
+
+            from shop.models import Order
+
+            class OrderSerializer(serializers.ModelSerializer):
+                class Meta:
+                    model = Order
+                    fields = ["total"]
+
+            def replace_order(serializer: OrderSerializer):
+                order = serializer.save()
+                order.tags.clear()  # expect
+            """),
         # A list built by `.append()` (of instances, or of tuples of them), and a tuple literal.
         Example("""
             from shop.models import Order

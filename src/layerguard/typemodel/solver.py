@@ -302,7 +302,10 @@ class Solver:
         if self.project.is_model_class(qualified):
             return OrmType("instance", qualified)
         if self.project.class_fact(qualified) is not None:
-            return OrmType("object", qualified)
+            from layerguard.typemodel.signatures import framework_types
+
+            # `serializer: OrderSerializer`: a ModelSerializer or ModelForm saves its model
+            return framework_types(self.project).saver_class(qualified) or OrmType("object", qualified)
         return None
 
     def type_of_text(self, text: str, module: ModuleInfo, function: FunctionFact | None,
