@@ -499,15 +499,17 @@ class OrmTyper:
         for candidate in (qualified, f"{self.module.name}.{dotted}"):
             if candidate in functions and functions[candidate][1].class_qualname is None:
                 return self.solver.function_return(candidate)
-        # `AdminPermission.projects(user)`: a classmethod or staticmethod called on a project
-        # class (not a model: those are typed above), found in the class or its ancestors.
-        owner, _, method = qualified.rpartition(".")
-        if "." in dotted and self._is_bound(dotted.split(".")[0]) and self.project.class_fact(owner) is not None:
-            return self.solver.method_return(owner, method)
-        if self._is_bound(dotted.split(".")[0]) and self.project.class_fact(qualified) is not None:
+        if not self._is_bound(dotted.split(".")[0]):
+            return None
+        if self.project.class_fact(qualified) is not None:  # a class, nested ones too (`Api.OrderSerializer(...)`)
             if self.framework is not None and (saver := self.framework.saver_class(qualified)) is not None:
                 return saver  # `RecipeSerializer(data=...)`: its `save()` returns a Recipe
             return OrmType("object", qualified)
+        # `AdminPermission.projects(user)`: a classmethod or staticmethod called on a project
+        # class (not a model: those are typed above), found in the class or its ancestors.
+        owner, _, method = qualified.rpartition(".")
+        if "." in dotted and self.project.class_fact(owner) is not None:
+            return self.solver.method_return(owner, method)
         return None
 
     def _super_owner(self, call: ast.Call) -> str | None:

@@ -694,7 +694,8 @@ class Question(models.Model):
     topics = TopicTaggableManager(related_name="questions")
 """}),
         # A parameter annotated with a ModelSerializer is a saver of its model, as one built
-        # in the code is: what its `save()` returns is an instance.
+        # in the code is (a serializer nested in a class too): what its `save()` returns is an
+        # instance.
         Example("""
             from rest_framework import serializers
 
@@ -705,9 +706,18 @@ class Question(models.Model):
                     model = Order
                     fields = ["total"]
 
+            class Api:
+                class TagSerializer(serializers.ModelSerializer):
+                    class Meta:
+                        model = Order
+                        fields = ["tags"]
+
             def replace_order(serializer: OrderSerializer):
                 order = serializer.save()
                 order.tags.clear()  # expect
+
+            def retag(request):
+                Api.TagSerializer(data=request.data).save().delete()  # expect
             """),
         # A list built by `.append()` (of instances, or of tuples of them), and a tuple literal.
         Example("""
