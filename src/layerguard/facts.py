@@ -504,10 +504,7 @@ class _FactCollector(ast.NodeVisitor):
             # django-taggit's `tags = TaggableManager()` is a many-to-many field, not a manager:
             # `question.tags.add("x")` writes. Its target is `to=` (taggit's Tag by default,
             # its first argument is a verbose name).
-            tags = _field_fact(name, callee, "m2m", value)
-            tags.target, tags.target_is_string = _reference(next(
-                (keyword.value for keyword in value.keywords if keyword.arg == "to"), None))
-            cls.fields.append(tags)
+            cls.fields.append(_field_fact(name, callee, "m2m", value, target_by_position=False))
         elif last.endswith(FILE_FIELD_SUFFIXES):
             cls.fields.append(_field_fact(name, callee, "file", value))
         elif last.endswith("Manager") or "as_manager" in callee or _is_from_queryset(value):
@@ -921,11 +918,16 @@ def _is_abstract(node: ast.ClassDef) -> bool:
     return False
 
 
-def _field_fact(name: str, callee: str, kind: str, call: ast.Call) -> FieldFact:
+def _field_fact(name: str, callee: str, kind: str, call: ast.Call, target_by_position: bool = True) -> FieldFact:
     keywords = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
     # A GenericForeignKey's arguments name its own fields, not a target: it points at any model.
-    # A file field's first argument is its verbose name.
-    target_node = None if kind in ("gfk", "file") else call.args[0] if call.args else keywords.get("to")
+    # A file field's (and a TaggableManager's) first argument is its verbose name.
+    if kind in ("gfk", "file"):
+        target_node = None
+    elif call.args and target_by_position:
+        target_node = call.args[0]
+    else:
+        target_node = keywords.get("to")
     target, target_is_string = _reference(target_node)
     through, through_is_string = _reference(keywords.get("through"))
     related = keywords.get("related_name")
