@@ -127,3 +127,28 @@ def test_junit_has_one_testcase_per_checked_file(violating):
     assert [case.get("name") for case in failing] == ["shop/views.py"]
     assert failing[0].find("failure").get("type") == "LG101"
     assert root.find("testsuite").get("failures") == "1"
+
+
+# -- the indented JSON writer (reporters/indented_json.py) ------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from layerguard.reporters import indented_json  # noqa: E402
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUES)
+def test_indented_json_is_the_standard_librarys_byte_for_byte(value):
+    assert indented_json.dumps(value) == json.dumps(value, indent=2)
+
+
+def test_indented_json_leaves_what_it_does_not_lay_out_to_the_standard_library():
+    class Text(str):
+        pass
+
+    for value in [{1: "a"}, {None: [1]}, (1, (2,)), [Text("x"), True, 10**40, float("inf")]]:
+        assert indented_json.dumps(value) == json.dumps(value, indent=2)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 from layerguard import __version__
+from layerguard.reporters import indented_json
 from layerguard.checkers import RULES_BY_CODE
 from layerguard.report import Report
 
@@ -50,4 +50,4 @@ def render(report: Report, color: bool = False) -> str:
     if report.untyped is not None:
         # `--show-untyped`: write-shaped calls LG101 could not type, and why.
         document["untyped"] = report.untyped
-    return json.dumps(document, indent=2) + "\n"
+    return indented_json.dumps(document) + "\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from layerguard import __version__
+from layerguard.reporters import indented_json
 from layerguard.checkers import ALL_RULES
 from layerguard.report import Report
 
@@ -59,4 +60,4 @@ def render(report: Report, color: bool = False) -> str:
             "columnKind": "unicodeCodePoints",
         }],
     }
-    return json.dumps(document, indent=2) + "\n"
+    return indented_json.dumps(document) + "\n"
