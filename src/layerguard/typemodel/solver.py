@@ -55,12 +55,62 @@ def solver_for(project: ProjectModel) -> Solver:
     return solver
 
 
+class FunctionIndex:
+    """Every project function by qualified name (`orders.utils.Recalc.run` -> its module
+    and fact), read as a dict over all modules' functions would be (of two modules whose
+    names give the same qualified name, the first in the project's order wins; within a
+    module, the first definition), but filled one module at a time, when a name that
+    module could define is first asked for: a whole index unpickled every module's
+    functions (saleor: 0.04 s of a re-check of one edited file)."""
+
+    def __init__(self, project: ProjectModel):
+        self._modules: dict[str, list[tuple[int, ModuleInfo]]] = defaultdict(list)  # by module name
+        for order, module in enumerate(project.modules_by_path.values()):
+            self._modules[module.name].append((order, module))
+        self._of_module: dict[str, dict[str, FunctionFact]] = {}  # path -> qualname -> first fact
+        self._found: dict[str, tuple[ModuleInfo, FunctionFact] | None] = {}
+
+    def get(self, qualified: str, default=None):
+        found = self._found.get(qualified, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._found[qualified] = self._lookup(qualified)
+        return default if found is None else found
+
+    def __contains__(self, qualified: str) -> bool:
+        return self.get(qualified) is not None
+
+    def __getitem__(self, qualified: str) -> tuple[ModuleInfo, FunctionFact]:
+        found = self.get(qualified)
+        if found is None:
+            raise KeyError(qualified)
+        return found
+
+    def _lookup(self, qualified: str) -> tuple[ModuleInfo, FunctionFact] | None:
+        best = None
+        dot = qualified.find(".")
+        while dot != -1:  # every split into a module name and a qualname within it
+            for order, module in self._modules.get(qualified[:dot], ()):
+                function = self._functions_of(module).get(qualified[dot + 1:])
+                if function is not None and (best is None or order < best[0]):
+                    best = (order, module, function)
+            dot = qualified.find(".", dot + 1)
+        return (best[1], best[2]) if best is not None else None
+
+    def _functions_of(self, module: ModuleInfo) -> dict[str, FunctionFact]:
+        found = self._of_module.get(module.path)
+        if found is None:
+            found = self._of_module[module.path] = {}
+            for function in module.facts.functions:
+                found.setdefault(function.qualname, function)
+        return found
+
+
 class Solver:
     def __init__(self, project: ProjectModel):
         self.project = project
         self._memo: dict[tuple, object] = {}
         self._parsed: dict[str, ast.expr | None] = {}
-        self._functions: dict[str, tuple[ModuleInfo, FunctionFact]] | None = None
+        self._functions: FunctionIndex | None = None
         self._call_sites: dict[str, list[tuple[ModuleInfo, FunctionFact, tuple]]] = {}
         self._subclass_index: dict[str, list[str]] | None = None
 
@@ -381,12 +431,9 @@ class Solver:
 
     # -------------------------------------------------------------- indexes
     @property
-    def functions(self) -> dict[str, tuple[ModuleInfo, FunctionFact]]:
+    def functions(self) -> FunctionIndex:
         if self._functions is None:
-            self._functions = {}
-            for module in self.project.modules_by_path.values():
-                for function in module.facts.functions:
-                    self._functions.setdefault(f"{module.name}.{function.qualname}", (module, function))
+            self._functions = FunctionIndex(self.project)
         return self._functions
 
     def call_sites(self, name: str) -> list[tuple[ModuleInfo, FunctionFact, tuple]]:
