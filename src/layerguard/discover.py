@@ -14,22 +14,12 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import pathspec
 
 from layerguard.config import Settings
+from layerguard.globs import PathMatcher  # noqa: F401 (re-exported: the settings' globs)
 from layerguard.runrecord import dir_identity
-
-
-class PathMatcher:
-    """gitignore-style globs against root-relative posix paths (`**/` matches zero or more dirs)."""
-
-    def __init__(self, globs: Iterable[str]):
-        self._spec = pathspec.GitIgnoreSpec.from_lines(list(globs))
-
-    def matches(self, relative_path: str) -> bool:
-        return self._spec.match_file(relative_path)
 
 
 @dataclass(frozen=True)

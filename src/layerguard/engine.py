@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from layerguard import __version__
+from layerguard import __version__, headstart
 from layerguard import snapshot as tree_snapshot
 from layerguard.baseline import BaselineEntry, apply_baseline, entries_for
 from layerguard.cache import Cache, content_hash
@@ -194,13 +194,16 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
     `show_untyped` also lists the write-shaped calls LG101 could not type (Report.untyped);
     `fixes=False` leaves each violation's fix unassessed (the history only counts them):
     verdicts with their fixes assessed are still reused, the others are cached apart."""
-    cache = cache if cache is not None else Cache(settings.root, enabled=use_cache)
+    if cache is None:
+        cache = headstart.cache_for(settings.root, use_cache) or Cache(settings.root, enabled=use_cache)
     arguments = (settings, paths, select, ignore, baseline, jobs, progress or _no_progress, keep_project, cache,
                  show_untyped, fixes)
     try:
         return _check(*arguments, trust_snapshot=True)
     except _SnapshotOutdated:
         return _check(*arguments, trust_snapshot=False)
+    finally:
+        headstart.discard()
 
 
 class _SnapshotOutdated(Exception):
@@ -248,8 +251,7 @@ def _check(settings: Settings, paths: list[Path], select: list[str], ignore: lis
     project = None
     if to_check:
         exempt = PathMatcher(settings.exempt_modules)
-        running = _start_semgrep(rule_files, [t for t in to_check if not exempt.matches(t)],
-                                 sources, digests, rules_key, cache, root)
+        running = _start_semgrep(rule_files, to_check, sources, digests, rules_key, cache, root, exempt.matches)
         facts, signatures = _facts(sources, digests, cache, jobs, progress)
         project_key = _key(settings_key, sorted(signatures.items()))
         # With every signature known now, files whose verdicts still hold are reused:
@@ -300,8 +302,13 @@ def _check(settings: Settings, paths: list[Path], select: list[str], ignore: lis
         untyped = _untyped(settings, targets, sources, digests, cache, rules, rule_files, rules_key, jobs)
     cache.save(set(digests.values()))
     _save_snapshot(cache, listing_key, discovery, inputs, sources, str(root), started_ns)
+    inputs.semgrep_plan = headstart.SemgrepPlan(str(root), tuple(str(f) for f in rule_files), rules_key,
+                                                frozenset(targets), tuple(settings.exempt_modules), cache.enabled)
     if HOLD_UNTIL_EXIT is not None:
         HOLD_UNTIL_EXIT[:] = [(cache, project, sources, digests)]
+        # Held until the process ends: no collection need walk it again. Else the next
+        # one, set off by the reporter's allocations, would (saleor: 0.06 s of 0.3).
+        gc.freeze()
 
     kept = sorted(kept, key=Violation.sort_key)
     entries = entries_for(kept)
@@ -400,14 +407,18 @@ def _semgrep_rule_files(rules: list[Rule]) -> list[Path]:
     return files
 
 
-def _start_semgrep(rule_files, to_check, sources, digests, rules_key, cache, root):
-    """semgrep over the files whose matches are not cached, started before parsing.
+def _start_semgrep(rule_files, to_check, sources, digests, rules_key, cache, root, exempt=lambda path: False):
+    """semgrep over the files whose matches are not cached, started before parsing;
+    none of the `exempt` (asked last: matching a glob costs more than a cache lookup).
     A file that could not be read has no bytes to give it (it is an LG900 already)."""
     if not rule_files:
         return None
     missing = [p for p in to_check if cache.get_matches(digests[p], rules_key) is None
-               and not is_unreadable(sources[p])]
-    return (start_semgrep(rule_files, {p: sources[p] for p in missing}, root), missing) if missing else None
+               and not exempt(p) and not is_unreadable(sources[p])]
+    if not missing:
+        return None
+    started = headstart.adopt(root, rule_files, rules_key, {p: digests[p] for p in missing})
+    return (started or start_semgrep(rule_files, {p: sources[p] for p in missing}, root)), missing
 
 
 def _matches(running, to_check, digests, rules_key, cache

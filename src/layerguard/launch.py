@@ -18,6 +18,10 @@ def main() -> None:
         code = runrecord.replay(sys.argv[1:])
         if code is not None:
             sys.exit(code)
+        if runrecord.OUTDATED is not None:
+            from layerguard import headstart
+
+            headstart.start(*runrecord.OUTDATED)
     from layerguard import engine
     from layerguard.cli import main as cli
 

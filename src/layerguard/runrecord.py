@@ -129,6 +129,7 @@ class Inputs:
         self.directories: dict[str, tuple] = directories or {}
         self.files: dict[str, tuple[tuple | None, str | None]] = {}
         self.absent: set[str] = set()
+        self.semgrep_plan = None  # headstart.SemgrepPlan, set by the engine
 
     def add_file(self, path: str) -> None:
         """Stat, then read: a change after the stat shows up as a changed identity."""
@@ -151,25 +152,30 @@ class Inputs:
 
     def unchanged(self, written_ns: int) -> bool:
         """Every input as it was (git's rule for racy entries: see the module docstring)."""
-        if not directories_unchanged(self.directories, written_ns):
-            return False
+        return not self.changed_files(written_ns) and directories_unchanged(self.directories, written_ns) \
+            and not any(os.path.lexists(path) for path in self.absent)
+
+    def changed_files(self, written_ns: int) -> list[str]:
+        """The files read whose identity (or, racily clean, whose bytes) differs now:
+        all of them, not only the first (headstart.py starts semgrep on them)."""
+        changed = []
         for path, (identity, expected) in self.files.items():
             try:
                 status = os.stat(path)
             except OSError:
-                if identity is None:
-                    continue
-                return False
+                if identity is not None:
+                    changed.append(path)
+                continue
             if identity is None or stat_identity(status) != identity:
-                return False
-            if status.st_mtime_ns >= written_ns:  # racily clean: compare the bytes
+                changed.append(path)
+            elif status.st_mtime_ns >= written_ns:  # racily clean: compare the bytes
                 try:
                     with open(path, "rb") as handle:
                         if digest(handle.read()) != expected:
-                            return False
+                            changed.append(path)
                 except OSError:
-                    return False
-        return not any(os.path.lexists(path) for path in self.absent)
+                    changed.append(path)
+        return changed
 
 
 class Record:
@@ -231,7 +237,12 @@ def replay(argv: list[str]) -> int | None:
         written_ns = os.stat(path).st_mtime_ns
         with open(path, "rb") as handle:
             record = pickle.load(handle)
-        if not isinstance(record, Record) or not record.inputs.unchanged(written_ns):
+        if not isinstance(record, Record):
+            return None
+        changed = record.inputs.changed_files(written_ns)
+        if changed or not directories_unchanged(record.inputs.directories, written_ns) \
+                or any(os.path.lexists(path) for path in record.inputs.absent):
+            _head_start(record, changed)
             return None
     except Exception:  # missing, corrupt, from another version: run normally
         return None
@@ -251,6 +262,18 @@ def replay(argv: list[str]) -> int | None:
         sys.stdout.write(record.stdout)
     sys.stdout.flush()
     return record.exit_code
+
+
+# Set by replay() when a record no longer holds: (its semgrep plan, the files changed
+# since), for launch.py to start semgrep on them at once (headstart.py).
+OUTDATED: tuple | None = None
+
+
+def _head_start(record: Record, changed: list[str]) -> None:
+    global OUTDATED
+    plan = getattr(record.inputs, "semgrep_plan", None)
+    if plan is not None and changed:
+        OUTDATED = (plan, changed)
 
 
 def save(record: Record) -> None:
