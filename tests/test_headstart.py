@@ -52,19 +52,22 @@ def recorded(scaffold, tmp_path, monkeypatch):
     return scaffold, adopted
 
 
-def _launch(capsys) -> str:
+def _launch(capsys, argv: list[str] = ARGV) -> str:
     """What launch.main does, without ending the process: replay, head start, CLI."""
-    assert runrecord.replay(ARGV) is None  # the record no longer holds
+    assert runrecord.replay(argv) is None  # no record, or one that no longer holds
     if runrecord.OUTDATED is not None:
         headstart.start(*runrecord.OUTDATED)
+    else:
+        headstart.start_for_named_files(argv)
     capsys.readouterr()
     with pytest.raises(SystemExit):
-        cli(ARGV)
+        cli(argv)
     return capsys.readouterr().out
 
 
-def _no_cache(project: Path) -> str:
-    return subprocess.run([sys.executable, "-m", "layerguard", *ARGV[:-1], "--no-cache", "."], cwd=project,
+def _no_cache(project: Path, argv: list[str] = ARGV) -> str:
+    """What the same command prints with --no-cache (argv: `check --format json PATH...`)."""
+    return subprocess.run([sys.executable, "-m", "layerguard", *argv[:3], "--no-cache", *argv[3:]], cwd=project,
                           capture_output=True, text=True, env={**os.environ}).stdout
 
 
@@ -115,3 +118,28 @@ def test_an_edited_exempt_file_starts_no_semgrep(recorded, capsys):
     assert runrecord.replay(ARGV) is None
     headstart.start(*runrecord.OUTDATED)
     assert headstart._STARTED is None  # tests are exempt: nothing for semgrep
+
+
+def test_pre_commit_naming_edited_files_gets_the_head_start_from_the_last_run(recorded, capsys):
+    """No record for this command line (pre-commit names other files each time): the
+    latest run's plan still tells which named files semgrep is run on, and how."""
+    project, adopted = recorded
+    write_tree(project, {"shop/views.py": VIEW + "\n\ndef more(request):\n    Order.objects.update(x=1)\n",
+                         "shop/admin_actions.py": "def noop():\n    return None\n"})
+    argv = ["check", "--format", "json", "shop/admin_actions.py", "shop/models.py", "shop/views.py"]
+    printed = _launch(capsys, argv)
+    [(running, result)] = adopted
+    # shop/admin_actions.py is new (the last run did not find it): semgrep is started on
+    # the two others, and the engine, which needs it for admin_actions.py too, starts its own.
+    assert running is not None and running.paths == {"shop/models.py", "shop/views.py"} and result is None
+    assert printed == _no_cache(project, argv)
+    adopted.clear()
+    write_tree(project, {"shop/views.py": VIEW + "\n\ndef other(request):\n    Order.objects.all().delete()\n"})
+    argv = ["check", "--format", "json", "shop/models.py", "shop/views.py"]
+    runrecord.OUTDATED = None
+    printed = _launch(capsys, argv)
+    [(running, result)] = adopted
+    # models.py's matches are cached, views.py's not: semgrep was given both, and the
+    # engine, needing it for views.py alone, adopts it.
+    assert running is not None and running.paths == {"shop/models.py", "shop/views.py"} and result is running
+    assert printed == _no_cache(project, argv)

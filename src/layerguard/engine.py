@@ -303,7 +303,8 @@ def _check(settings: Settings, paths: list[Path], select: list[str], ignore: lis
     cache.save(set(digests.values()))
     _save_snapshot(cache, listing_key, discovery, inputs, sources, str(root), started_ns)
     inputs.semgrep_plan = headstart.SemgrepPlan(str(root), tuple(str(f) for f in rule_files), rules_key,
-                                                frozenset(targets), tuple(settings.exempt_modules), cache.enabled)
+                                                frozenset(targets), frozenset(files), tuple(settings.exempt_modules),
+                                                cache.enabled)
     if HOLD_UNTIL_EXIT is not None:
         HOLD_UNTIL_EXIT[:] = [(cache, project, sources, digests)]
         # Held until the process ends: no collection need walk it again. Else the next

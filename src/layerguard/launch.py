@@ -18,10 +18,13 @@ def main() -> None:
         code = runrecord.replay(sys.argv[1:])
         if code is not None:
             sys.exit(code)
-        if runrecord.OUTDATED is not None:
+        if runrecord.PENDING_KEY is not None:  # eligible: semgrep can start before the checkers load
             from layerguard import headstart
 
-            headstart.start(*runrecord.OUTDATED)
+            if runrecord.OUTDATED is not None:
+                headstart.start(*runrecord.OUTDATED)
+            else:
+                headstart.start_for_named_files(sys.argv[1:])
     from layerguard import engine
     from layerguard.cli import main as cli
 

@@ -211,10 +211,44 @@ def eligible(argv: list[str]) -> bool:
 
 
 def record_key(argv: list[str]) -> str:
+    parts = (FORMAT, argv, sys.stdout.isatty(), sys.stderr.isatty(), _place())
+    return blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def _place() -> tuple:
+    """Where and with what a run happens: the working directory, the interpreter, the
+    environment that changes results, layerguard's code version."""
     environment = sorted((k, v) for k, v in os.environ.items()
                          if k.startswith("LAYERGUARD_") or k in _ENVIRONMENT)
-    parts = (FORMAT, argv, os.getcwd(), sys.executable, sys.stdout.isatty(), sys.stderr.isatty(), environment, code_version())
-    return blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+    return (os.getcwd(), sys.executable, environment, code_version())
+
+
+def named_paths(argv: list[str]) -> list[str]:
+    """The paths an eligible `check` command line names (its arguments that are no option
+    nor an option's value)."""
+    paths, expect_value = [], False
+    for argument in argv[1:]:
+        if expect_value:
+            expect_value = False
+        elif argument.startswith("-"):
+            expect_value = argument.split("=", 1)[0] in _VALUE_OPTIONS and "=" not in argument
+        else:
+            paths.append(argument)
+    return paths
+
+
+def _plan_path() -> str:
+    """The semgrep plan (headstart.py) of the latest run from here, whatever it named."""
+    key = blake2b(repr((FORMAT, _place())).encode(), digest_size=16).hexdigest()
+    return os.path.join(cache_directory(), f"plan-{key}.pickle")
+
+
+def latest_plan():
+    try:
+        with open(_plan_path(), "rb") as handle:
+            return pickle.load(handle)
+    except Exception:  # none yet, corrupt, from another version
+        return None
 
 
 def record_path(key: str) -> str:
@@ -280,15 +314,20 @@ def save(record: Record) -> None:
     """Atomically, as cache.py writes; a read-only cache directory is not an error."""
     if PENDING_KEY is None:
         return
+    _write(record_path(PENDING_KEY), record)
+    if getattr(record.inputs, "semgrep_plan", None) is not None:
+        _write(_plan_path(), record.inputs.semgrep_plan)
+
+
+def _write(path: str, value) -> None:
     import tempfile
 
-    path = record_path(PENDING_KEY)
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=os.path.basename(path), suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as stream:
-                pickle.dump(record, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, path)
         except BaseException:
             os.unlink(temporary)
