@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_tree
+from conftest import run_cli, write_tree
 
 BASE_AS_VIEW = "from rest_framework.views import APIView\n\n\nclass Base(APIView):\n    pass\n"
 BASE_AS_PLAIN = "class Base:\n    pass\n"
@@ -216,10 +216,45 @@ def test_a_changed_model_rechecks_other_files_with_their_cached_semgrep_matches(
     assert first.returncode == 1 and "shop/views.py" in log.read_text().split("---")[0]
     log.unlink()
     models = scaffold / "shop/models.py"
-    models.write_text(models.read_text() + "\n\nclass Coupon(models.Model):\n    code = models.CharField(max_length=9)\n")
+    # (A method that saves: a file with no call any rule could match is not given to
+    # semgrep at all, see the next test.)
+    models.write_text(models.read_text() + "\n\nclass Coupon(models.Model):\n    code = models.CharField(max_length=9)\n"
+                      "\n    def renew(self):\n        self.save()\n")
     second = run()
     assert second.returncode == 1 and '"shop/views.py"' in second.stdout
     assert log.read_text().split() == ["shop/models.py", "---"]
+
+
+def test_semgrep_is_given_only_files_that_hold_what_a_rule_can_match(scaffold, tmp_path):
+    """The rules' prefilters (semgrep.prefilter_pattern): a module with no call any rule
+    could match never reaches semgrep; the result is what semgrep on every file gives."""
+    from layerguard.semgrep import find_semgrep
+
+    real = find_semgrep()[0]
+    log = tmp_path / "semgrep-targets"
+    wrapper = tmp_path / "logging-semgrep"
+    start = f"exec -a osemgrep {real}" if Path(real).name == "semgrep-core" else f"exec {real}"
+    wrapper.write_text(f'#!/bin/bash\nrun=""\nfor a in "$@"; do [ -n "$run" ] && echo "$a" >> {log}; '
+                       f'[ "$a" = "--" ] && run=1; done\n{start} "$@"\n')
+    wrapper.chmod(0o755)
+    write_tree(scaffold, {
+        "shop/views.py": "from shop.models import Order\n\n\ndef c(request):\n    Order.objects.create()\n",
+        "shop/choices.py": "STATUSES = {'new': 'New'}\n\n\ndef label(key):\n    return STATUSES.get(key)\n",
+        "shop/odd_layout.py": "from shop.models import Order\n\n\ndef c(request):\n    (Order.objects  # why\n"
+                              "        .create  # not\n        ())\n",
+    })
+    environment = {"LAYERGUARD_CACHE_DIR": str(tmp_path / "cache"), "LAYERGUARD_SEMGREP": str(wrapper)}
+    result = run_cli("check", "--format", "json", ".", cwd=scaffold, env=environment)
+    given = log.read_text().split()
+    assert "shop/views.py" in given and "shop/odd_layout.py" in given and "shop/choices.py" not in given
+    found = {(v["path"], v["code"]) for v in json.loads(result.stdout)["violations"]}
+    assert {("shop/views.py", "LG101"), ("shop/odd_layout.py", "LG101")} <= found
+    # A tree where no file holds such a call needs no semgrep at all, even a missing one.
+    (scaffold / "shop/views.py").unlink()
+    (scaffold / "shop/odd_layout.py").unlink()
+    missing = {**environment, "LAYERGUARD_SEMGREP": str(tmp_path / "no-such-semgrep")}
+    without = run_cli("check", ".", cwd=scaffold, env=missing)
+    assert without.exit_code in (0, 1) and "semgrep" not in without.stderr, without.stderr
 
 
 def test_a_re_check_after_one_edit_writes_only_the_facts_it_parsed(scaffold, tmp_path):

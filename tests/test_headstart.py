@@ -19,6 +19,7 @@ from layerguard import headstart, runrecord
 from layerguard.cli import main as cli
 
 VIEW = "from shop.models import Order\n\n\ndef create(request):\n    Order.objects.create()\n"
+SERVICE = "from shop.models import Order\n\n\ndef order_create():\n    return Order.objects.create()\n"
 CONFIG = '[tool.layerguard]\nselect = ["LG"]\n'
 ARGV = ["check", "--format", "json", "."]
 
@@ -26,7 +27,7 @@ ARGV = ["check", "--format", "json", "."]
 @pytest.fixture
 def recorded(scaffold, tmp_path, monkeypatch):
     """A project with a run record, and this process set up as the CLI's would be."""
-    write_tree(scaffold, {"shop/views.py": VIEW, "pyproject.toml": CONFIG})
+    write_tree(scaffold, {"shop/views.py": VIEW, "shop/services.py": SERVICE, "pyproject.toml": CONFIG})
     cache = tmp_path / "cache"
     monkeypatch.setenv("LAYERGUARD_CACHE_DIR", str(cache))
     monkeypatch.setenv("NO_COLOR", "1")
@@ -125,21 +126,21 @@ def test_pre_commit_naming_edited_files_gets_the_head_start_from_the_last_run(re
     latest run's plan still tells which named files semgrep is run on, and how."""
     project, adopted = recorded
     write_tree(project, {"shop/views.py": VIEW + "\n\ndef more(request):\n    Order.objects.update(x=1)\n",
-                         "shop/admin_actions.py": "def noop():\n    return None\n"})
-    argv = ["check", "--format", "json", "shop/admin_actions.py", "shop/models.py", "shop/views.py"]
+                         "shop/admin_actions.py": "def reset(queue):\n    queue.clear()\n"})
+    argv = ["check", "--format", "json", "shop/admin_actions.py", "shop/services.py", "shop/views.py"]
     printed = _launch(capsys, argv)
     [(running, result)] = adopted
     # shop/admin_actions.py is new (the last run did not find it): semgrep is started on
     # the two others, and the engine, which needs it for admin_actions.py too, starts its own.
-    assert running is not None and running.paths == {"shop/models.py", "shop/views.py"} and result is None
+    assert running is not None and running.paths == {"shop/services.py", "shop/views.py"} and result is None
     assert printed == _no_cache(project, argv)
     adopted.clear()
     write_tree(project, {"shop/views.py": VIEW + "\n\ndef other(request):\n    Order.objects.all().delete()\n"})
-    argv = ["check", "--format", "json", "shop/models.py", "shop/views.py"]
+    argv = ["check", "--format", "json", "shop/models.py", "shop/services.py", "shop/views.py"]
     runrecord.OUTDATED = None
     printed = _launch(capsys, argv)
     [(running, result)] = adopted
-    # models.py's matches are cached, views.py's not: semgrep was given both, and the
-    # engine, needing it for views.py alone, adopts it.
-    assert running is not None and running.paths == {"shop/models.py", "shop/views.py"} and result is running
+    # services.py's matches are cached, views.py's not: semgrep was given both (models.py
+    # holds no call a rule could match), and the engine, needing views.py alone, adopts it.
+    assert running is not None and running.paths == {"shop/services.py", "shop/views.py"} and result is running
     assert printed == _no_cache(project, argv)

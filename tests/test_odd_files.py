@@ -64,7 +64,10 @@ def _large_sources(project: Path) -> dict[str, int]:
                                         "def create(request):\n    Order.objects.create()\n")
     generated = "".join(f"CONSTANT_{i} = {{'key': {i}, 'name': 'value {i}'}}\n" for i in range(120_000))
     assert len(generated) > 5_000_000
-    (project / "hostile" / "generated.py").write_text(generated)
+    # One call a rule could match (CACHE.clear()): without one, semgrep is not needed at
+    # all, and the size is no reason to say the file was not fully checked.
+    (project / "hostile" / "generated.py").write_text(generated + "CACHE.clear()\n")
+    (project / "hostile" / "generated_constants.py").write_text(generated)
     return {"hostile/views/ten_thousand_functions.py": 40_005, "hostile/views/long_line.py": 6}
 
 
@@ -115,6 +118,8 @@ def test_a_module_over_semgreps_size_limit_is_reported_not_passed_as_clean(odd_r
     (message,) = [v["message"] for v in result.json["violations"] if v["path"] == "hostile/generated.py"]
     assert message.startswith("not fully checked: semgrep did not read it: ")
     assert "over its limit of 2,000,000 (LAYERGUARD_SEMGREP_MAX_BYTES)" in message
+    # As large, with no call any semgrep rule could match (its prefilter): fully checked.
+    assert not [v for v in result.json["violations"] if v["path"] == "hostile/generated_constants.py"]
 
 
 def test_what_cannot_hold_python_is_skipped_with_its_reason(odd_run):

@@ -14,10 +14,12 @@ import gc
 import hashlib
 import os
 import posixpath
+import re
 import time
 from collections import defaultdict
 from collections.abc import Mapping
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
@@ -39,7 +41,7 @@ from layerguard.project import ProjectModel, StoredTables
 from layerguard.report import Report
 from layerguard.runrecord import Inputs, stat_identity
 from layerguard.snapshot import Snapshot, Sources
-from layerguard.semgrep import SemgrepFailure, SemgrepMatch, start_semgrep
+from layerguard.semgrep import SemgrepFailure, SemgrepMatch, prefilter_pattern, start_semgrep
 from layerguard.typemodel import prepare_shared_indexes
 from layerguard.violation import Violation
 
@@ -304,7 +306,7 @@ def _check(settings: Settings, paths: list[Path], select: list[str], ignore: lis
     _save_snapshot(cache, listing_key, discovery, inputs, sources, str(root), started_ns)
     inputs.semgrep_plan = headstart.SemgrepPlan(str(root), tuple(str(f) for f in rule_files), rules_key,
                                                 frozenset(targets), frozenset(files), tuple(settings.exempt_modules),
-                                                cache.enabled)
+                                                cache.enabled, prefilter_pattern(rule_files) if rule_files else None)
     if HOLD_UNTIL_EXIT is not None:
         HOLD_UNTIL_EXIT[:] = [(cache, project, sources, digests)]
         # Held until the process ends: no collection need walk it again. Else the next
@@ -416,10 +418,25 @@ def _start_semgrep(rule_files, to_check, sources, digests, rules_key, cache, roo
         return None
     missing = [p for p in to_check if cache.get_matches(digests[p], rules_key) is None
                and not exempt(p) and not is_unreadable(sources[p])]
+    prefilter = _prefilter(rule_files)
+    if prefilter is not None:
+        # A file without what every match contains has none: known without semgrep.
+        for path in [p for p in missing if not prefilter.search(sources[p])]:
+            cache.put_matches(digests[path], rules_key, [])
+        missing = [p for p in missing if cache.get_matches(digests[p], rules_key) is None]
     if not missing:
         return None
     started = headstart.adopt(root, rule_files, rules_key, {p: digests[p] for p in missing})
     return (started or start_semgrep(rule_files, {p: sources[p] for p in missing}, root)), missing
+
+
+@lru_cache(maxsize=8)
+def _prefilter_of(pattern: str | None) -> re.Pattern | None:
+    return re.compile(pattern.encode("utf-8")) if pattern is not None else None
+
+
+def _prefilter(rule_files: list[Path]) -> re.Pattern | None:
+    return _prefilter_of(prefilter_pattern(rule_files))
 
 
 def _matches(running, to_check, digests, rules_key, cache
@@ -644,6 +661,9 @@ class Workspace:
     def scan(self, path: str, source: bytes) -> list[SemgrepMatch] | None:
         """semgrep on one text (a process start, ~0.2 s); touches no state, so it can run
         in a thread while edits go on. None when semgrep gave up on the file."""
+        prefilter = _prefilter(self.rule_files)
+        if prefilter is not None and not prefilter.search(source):
+            return []  # nothing any rule can match: no process to start
         # No root: semgrep reads a copy of these bytes (the buffer), not the file on disk.
         result = start_semgrep(self.rule_files, {path: source}, None).result()
         if path in result.failures:

@@ -17,6 +17,7 @@ when semgrep began.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 
@@ -31,6 +32,7 @@ class SemgrepPlan:
     files: frozenset[str]  # root-relative paths of every file it found (pre-commit names others next time)
     exempt_globs: tuple[str, ...]  # settings.exempt_modules: those never go to semgrep
     cache_enabled: bool
+    prefilter: str | None  # semgrep.prefilter_pattern: files without it are not given to semgrep
 
 
 class HeadStart:
@@ -83,15 +85,18 @@ def _start(plan: SemgrepPlan, relative: list[str]) -> None:
 
     prefix = plan.root.rstrip(os.sep) + os.sep
     exempt = PathMatcher(plan.exempt_globs)
+    prefilter = re.compile(plan.prefilter.encode("utf-8")) if plan.prefilter is not None else None
     sources = {}
     for path in dict.fromkeys(relative):
         if exempt.matches(path):
             continue
         try:
             with open(prefix + path, "rb") as handle:
-                sources[path] = handle.read()
+                source = handle.read()
         except OSError:
             continue  # the engine reports it
+        if prefilter is None or prefilter.search(source):
+            sources[path] = source
     if not sources:
         return
     try:

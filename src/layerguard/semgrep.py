@@ -61,12 +61,15 @@ class SemgrepMatch:
 
 @dataclass(frozen=True)
 class SemgrepRule:
-    """One rule of a YAML file: its id, the layerguard code it serves and its message."""
+    """One rule of a YAML file: its id, the layerguard code it serves, its message, and
+    its prefilter: a regular expression that the bytes of every file it can match contain
+    (`layerguard-prefilter` in its metadata), None if it has none."""
 
     id: str
     code: str
     message: str
     file: Path
+    prefilter: str | None = None
 
 
 def load_rules(rule_file: Path) -> list[SemgrepRule]:
@@ -78,9 +81,27 @@ def load_rules(rule_file: Path) -> list[SemgrepRule]:
     with rule_file.open(encoding="utf-8") as handle:
         document = yaml.load(handle, Loader=loader)
     return [
-        SemgrepRule(rule["id"], rule["metadata"]["layerguard-code"], rule["message"].strip(), rule_file)
+        SemgrepRule(rule["id"], rule["metadata"]["layerguard-code"], rule["message"].strip(), rule_file,
+                    rule["metadata"].get("layerguard-prefilter"))
         for rule in document["rules"]
     ]
+
+
+def prefilter_pattern(rule_files: list[Path]) -> str | None:
+    """One regular expression (for bytes) that a file must contain for any rule of
+    `rule_files` to match it; None when a rule has no prefilter (every file may match).
+
+    semgrep prefilters files itself, by the literal strings a rule requires, but learns
+    none from `$RECV.$WRITE(...)` with a regex on `$WRITE`, and so parsed and matched
+    every file: on saleor, 65% of the non-exempt files contain no such call. The rules
+    say what their matches contain, and files without it are never given to semgrep."""
+    patterns = []
+    for rule_file in rule_files:
+        for rule in load_rules(rule_file):
+            if rule.prefilter is None:
+                return None
+            patterns.append(f"(?:{rule.prefilter})")
+    return "|".join(patterns) if patterns else None
 
 
 def run_semgrep(rule_files: list[Path], targets: list[str], cwd: Path,
