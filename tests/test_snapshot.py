@@ -108,7 +108,8 @@ def test_a_file_edited_during_the_run_is_read_again(scaffold, tmp_path, monkeypa
     _age(scaffold)
     _check(scaffold)
     models = scaffold / "shop" / "models.py"
-    models.write_text(models.read_text() + "\n\nclass Extra(models.Model):\n    pass\n")  # every file re-checked
+    # Every file re-checked, and semgrep started on models.py (it holds a call a rule could match).
+    models.write_text(models.read_text() + "\n\nclass Extra(models.Model):\n    def touch(self):\n        self.save()\n")
     views = scaffold / "shop" / "views.py"
     real_read = tree_snapshot.read_source
 
