@@ -1,8 +1,10 @@
 """The content-addressed cache: what each file contributes, keyed by the hash of its bytes.
 
 Three things are stored, each keyed so that it can only be reused when still right:
-- a file's facts and its *signature* (its facts without line numbers: what other
-  files' verdicts can depend on), by content hash and layerguard version;
+- a file's facts (each pickled apart, as facts.ModuleFacts.stored gives them, so
+  that a run unpickles only the facts it reads) and its *signature* (its facts
+  without line numbers: what other files' verdicts can depend on), by content hash
+  and layerguard version;
 - a file's raw semgrep matches, by content hash and the rules' hash;
 - a file's violations, by content hash, the rules-and-settings hash and the
   *project signature* (every file's path and signature): editing a function body
@@ -33,7 +35,7 @@ from pathlib import Path
 
 from layerguard.runrecord import cache_directory, code_version  # noqa: F401 (code_version: re-exported)
 
-FORMAT = 1
+FORMAT = 2  # 2: facts stored one by one (ModuleFacts.stored)
 # The added facts are folded into the facts file once they are this share of it.
 FOLD_SHARE = 0.05
 

@@ -125,8 +125,8 @@ def _facts(sources: dict[str, bytes], digests: dict[str, str], cache: Cache, job
         cached = cache.get_facts(digest)
         if cached is None:
             misses.append(path)
-        else:
-            facts[path], signatures[path] = cached, cache.signature(digest)
+        else:  # as stored (ModuleFacts.stored): unpickled only if the run reads it
+            facts[path], signatures[path] = ModuleFacts.from_stored(cached), cache.signature(digest)
     workers = jobs or os.cpu_count() or 1
     total = len(digests)
     progress("parse", len(facts), total)
@@ -147,7 +147,7 @@ def _facts(sources: dict[str, bytes], digests: dict[str, str], cache: Cache, job
             progress("parse", total - len(misses) + len(results), total)
     for path, (file_facts, file_signature) in zip(misses, results):
         facts[path], signatures[path] = file_facts, file_signature
-        cache.put_facts(digests[path], file_facts, file_signature)
+        cache.put_facts(digests[path], file_facts.stored(), file_signature)
     progress("parse", total, total)
     return facts, signatures
 
@@ -275,8 +275,7 @@ def _check(settings: Settings, paths: list[Path], select: list[str], ignore: lis
             if running is not None:
                 running[0].abandon()
             raise _SnapshotOutdated
-        project = ProjectModel(settings, facts)
-        project.tables = StoredTables(cache.get_tables(project_key))
+        project = ProjectModel(settings, facts, StoredTables(cache.get_tables(project_key)))
         if _forks(to_check, jobs) and any(rule.code.startswith(TYPED_RULE_PREFIXES) for rule in rules):
             # Once here, not once per forked worker, and while semgrep is still running:
             # the wait for its matches hides most of it (netbox: 0.2 s).

@@ -71,6 +71,11 @@ class Exemptions:
     # ------------------------------------------------------------ settings
     @cached_property
     def settings_paths(self) -> frozenset[str]:
+        # A project table (project.StoredTables): it reads three facts of every module,
+        # which a re-check of one file need not otherwise unpickle.
+        return self.project.tables.get("settings_paths", self._settings_paths)
+
+    def _settings_paths(self) -> frozenset[str]:
         project = self.project
         found: set[str] = set()
         for module in project.modules_by_path.values():

@@ -19,7 +19,9 @@ import re
 import functools
 import pickle
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
+from dataclasses import fields as dataclass_fields
+from typing import ClassVar
 
 RELATION_FIELDS = {"ForeignKey": "fk", "OneToOneField": "o2o", "ManyToManyField": "m2m",
                    "GenericRelation": "generic", "ParentalKey": "fk", "ParentalManyToManyField": "m2m",
@@ -165,6 +167,8 @@ class ModuleFacts:
     _PACKED = ("summaries", "statement_spans", "functions", "classes", "imports")
 
     def __getstate__(self) -> dict:
+        if "_stored" in self.__dict__:  # still as the cache stored it: stays so
+            return dict(self.__dict__)
         state = dict(self.__dict__)
         for name in self._PACKED:
             value = state.pop(name, None)
@@ -173,11 +177,35 @@ class ModuleFacts:
         return state
 
     def __getattr__(self, name: str):
+        stored = self.__dict__.pop("_stored", None)
+        if stored is not None:  # from the cache, not yet read: unpickled on first use
+            self.__dict__.update(pickle.loads(stored).__dict__)
+            return getattr(self, name)
         packed = self.__dict__.get(f"_packed_{name}") if name in self._PACKED else None
         if packed is None:
             raise AttributeError(name)
         value = self.__dict__[name] = pickle.loads(packed)
         return value
+
+    # The cache's form (cache.py): the pickled facts, unpickled only when a field is read.
+    # A re-check of one edited file reads the facts of a dozen modules, not of all 4,300
+    # of saleor's (loading them all was 0.04 s). The fields with a plain default are kept
+    # beside the bytes: the class attribute dataclasses leave for them would otherwise
+    # answer for an object not yet unpickled.
+    _EAGER: ClassVar[tuple[str, ...]] = ()
+
+    def stored(self) -> tuple:
+        blob = self.__dict__.get("_stored")
+        if blob is None:
+            blob = pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+        return (*(self.__dict__[name] if name in self.__dict__ else getattr(self, name) for name in self._EAGER), blob)
+
+    @classmethod
+    def from_stored(cls, stored: tuple) -> ModuleFacts:
+        facts = cls.__new__(cls)
+        facts.__dict__.update(zip(cls._EAGER, stored[:-1]))
+        facts.__dict__["_stored"] = stored[-1]
+        return facts
 
     def statement_start(self, line: int) -> int:
         """The first line of the innermost multi-line statement containing `line`."""
@@ -190,6 +218,10 @@ class ModuleFacts:
                 break
             index -= 1
         return best
+
+
+
+ModuleFacts._EAGER = tuple(f.name for f in dataclass_fields(ModuleFacts) if f.default is not MISSING)
 
 
 def dotted_name(node: ast.AST) -> str | None:

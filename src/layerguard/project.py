@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import PurePosixPath
@@ -131,18 +132,19 @@ class StoredTables:
 
 
 class ProjectModel:
-    def __init__(self, settings: Settings, facts_by_path: dict[str, ModuleFacts]):
+    def __init__(self, settings: Settings, facts_by_path: dict[str, ModuleFacts], tables: StoredTables | None = None):
         self.settings = settings
         self.facts_by_path = facts_by_path
-        self.tables = StoredTables()  # the engine may hand in the cached ones
+        self.tables = tables or StoredTables()  # the engine hands in the cached ones
         self._service = PathMatcher(settings.service_modules)
         self._selector = PathMatcher(settings.selector_modules)
         self._view = PathMatcher(settings.view_modules)
         self._model_module = PathMatcher(settings.model_modules)
         self.modules_by_name: dict[str, ModuleInfo] = {}
         self.modules_by_path: dict[str, ModuleInfo] = {}
+        packages: dict[str, list[str]] = {}  # directory -> its package names, outermost first
         for path, facts in facts_by_path.items():
-            info = ModuleInfo(path, _module_name(path, facts_by_path), path.endswith("__init__.py"), facts)
+            info = ModuleInfo(path, _module_name(path, facts_by_path, packages), path.endswith("__init__.py"), facts)
             self.modules_by_path[path] = info
             self.modules_by_name.setdefault(info.name, info)
         # Directories above a package without __init__.py are namespace packages: a
@@ -827,17 +829,29 @@ def _app_label(facts: ModuleFacts) -> str | None:
     return None
 
 
-def _module_name(path: str, facts_by_path: dict[str, ModuleFacts]) -> str:
-    """Dotted name, counting packages up from the file while `__init__.py` exists."""
+def _module_name(path: str, facts_by_path: Mapping[str, ModuleFacts], packages: dict[str, list[str]] | None = None
+                 ) -> str:
+    """Dotted name, counting packages up from the file while `__init__.py` exists
+    (`packages` keeps each directory's answer for the next file in it)."""
     directory, _, name = path.rpartition("/")
     dot = name.rfind(".")
     parts = [] if name == "__init__.py" else [name[:dot] if 0 < dot < len(name) - 1 else name]
-    while directory and f"{directory}/__init__.py" in facts_by_path:
-        directory, _, package = directory.rpartition("/")
-        parts.insert(0, package)
+    parts = [*_packages_of(directory, facts_by_path, {} if packages is None else packages), *parts]
     if not parts:  # a root-level __init__.py
         parts = ["__root__"]
     return ".".join(parts)
+
+
+def _packages_of(directory: str, facts_by_path: Mapping[str, ModuleFacts], known: dict[str, list[str]]) -> list[str]:
+    found = known.get(directory)
+    if found is None:
+        if directory and f"{directory}/__init__.py" in facts_by_path:
+            parent, _, package = directory.rpartition("/")
+            found = [*_packages_of(parent, facts_by_path, known), package]
+        else:
+            found = []
+        known[directory] = found
+    return found
 
 
 def _absolute(module: str, level: int, package: str) -> str:
