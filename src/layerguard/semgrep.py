@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -73,6 +74,17 @@ class SemgrepRule:
 
 
 def load_rules(rule_file: Path) -> list[SemgrepRule]:
+    """The rules of one YAML file, read once per process while the file stays the same
+    (a run asks for them per rule, and again for the prefilter)."""
+    try:
+        status = os.stat(rule_file)
+    except OSError:
+        return _read_rules(rule_file, None)
+    return list(_read_rules(rule_file, (status.st_size, status.st_mtime_ns)))
+
+
+@lru_cache(maxsize=64)
+def _read_rules(rule_file: Path, identity: tuple | None) -> tuple[SemgrepRule, ...]:
     import yaml  # only when semgrep runs: a replayed or fully cached run never needs it
 
     # libyaml's parser where PyYAML was built with it (its wheels are): the pure-Python
@@ -80,11 +92,11 @@ def load_rules(rule_file: Path) -> list[SemgrepRule]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with rule_file.open(encoding="utf-8") as handle:
         document = yaml.load(handle, Loader=loader)
-    return [
+    return tuple(
         SemgrepRule(rule["id"], rule["metadata"]["layerguard-code"], rule["message"].strip(), rule_file,
                     rule["metadata"].get("layerguard-prefilter"))
         for rule in document["rules"]
-    ]
+    )
 
 
 def prefilter_pattern(rule_files: list[Path]) -> str | None:
