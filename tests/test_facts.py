@@ -139,3 +139,23 @@ def test_summaries_and_spans_are_unpickled_only_when_asked_for():
     assert loaded.summaries == facts.summaries and loaded.summaries
     assert loaded.statement_start(3) == facts.statement_start(3) == 2
     assert pickle.loads(pickle.dumps(loaded)) == facts  # packed again as it was
+
+
+# -- the cache's form: facts unpickled when first read (ModuleFacts.stored) ---------------
+def test_stored_facts_read_back_as_the_facts_they_were():
+    import pickle
+    from dataclasses import MISSING, fields
+
+    from layerguard.facts import ModuleFacts, extract_facts
+
+    source = b"from django.db import models\n\n\nclass Order(models.Model):\n    total = models.IntegerField()\n"
+    for facts in (extract_facts(source), extract_facts(b"def broken(:\n")):
+        lazy = ModuleFacts.from_stored(facts.stored())
+        assert "_stored" in lazy.__dict__  # nothing unpickled yet
+        assert lazy.parse_error == facts.parse_error and lazy.error_line == facts.error_line  # kept beside
+        assert "_stored" in lazy.__dict__
+        assert pickle.loads(pickle.dumps(lazy)) == facts  # a lazy one pickles as it is
+        assert lazy == facts and "_stored" not in lazy.__dict__ and lazy.classes == facts.classes
+        assert ModuleFacts.from_stored(lazy.stored()) == facts
+    # Every field whose default a class attribute holds is kept beside the bytes.
+    assert set(ModuleFacts._EAGER) == {f.name for f in fields(ModuleFacts) if f.default is not MISSING}
