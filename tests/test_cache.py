@@ -262,16 +262,25 @@ def test_a_re_check_after_one_edit_writes_only_the_facts_it_parsed(scaffold, tmp
     write_tree(scaffold, {f"shop/m{i}.py": f"X{i} = {i}\n" for i in range(40)})
     _run(scaffold, cache)
     (facts,) = cache.glob("*-facts.pickle")
-    stored = facts.read_bytes()
+    (index,) = cache.glob("*-index.pickle")
+    stored, stored_index = facts.read_bytes(), index.read_bytes()
     for edit in ("'edited'", "'edited again'"):
         write_tree(scaffold, {"shop/m1.py": f"X1 = {edit}\n"})
         assert _run(scaffold, cache).stdout == _run(scaffold, tmp_path / "none", "--no-cache").stdout
         assert facts.read_bytes() == stored  # every other file's facts: not written again
         assert len(list(cache.glob("*-facts-added.pickle"))) == 1
+    # An edit that leaves the file's signature (a comment): the other files' verdicts
+    # stand, and only what was added goes to disk, beside the index.
+    stored_index = index.read_bytes()
+    for comment in ("# one\n", "# two\n"):
+        write_tree(scaffold, {"shop/m2.py": f"X2 = 2\n{comment}"})
+        assert _run(scaffold, cache).stdout == _run(scaffold, tmp_path / "none", "--no-cache").stdout
+        assert index.read_bytes() == stored_index and len(list(cache.glob("*-index-added.pickle"))) == 1
     # Past FOLD_SHARE of the files, the added facts are folded in and stale ones dropped.
     write_tree(scaffold, {f"shop/m{i}.py": f"X{i} = 'again'\n" for i in range(40)})
     assert _run(scaffold, cache).stdout == _run(scaffold, tmp_path / "none", "--no-cache").stdout
     assert facts.read_bytes() != stored and not list(cache.glob("*-facts-added.pickle"))
+    assert index.read_bytes() != stored_index and not list(cache.glob("*-index-added.pickle"))
     assert _run(scaffold, cache).stdout == _run(scaffold, tmp_path / "none", "--no-cache").stdout
 
 

@@ -17,9 +17,9 @@ signal indexes), which depend on no position: a re-check of one edited file whos
 signature did not change reads them instead of resolving every class again.
 
 It lives outside the checked tree (the user cache directory, or LAYERGUARD_CACHE_DIR),
-one small index and one facts file per project root, beside which a small file holds
-the facts added since that file was last written whole (a run that re-parsed a few
-files writes those, not every file's facts again: saleor's 14 MB took 0.5 s), and the
+one index and one facts file per project root, beside each of which a small file holds
+what was added since it was last written whole (a run that re-parsed a few files
+writes those, not every file's facts and entries again: saleor's 14 MB took 0.5 s), and the
 tree snapshot (snapshot.py: the last listing and each file's stat identity). Writes
 are atomic (a temporary file renamed over the old one), so concurrent runs never see
 half a file; the last writer wins. An unreadable or corrupt cache is ignored and rewritten.
@@ -36,6 +36,7 @@ from pathlib import Path
 from layerguard.runrecord import cache_directory, code_version  # noqa: F401 (code_version: re-exported)
 
 FORMAT = 2  # 2: facts stored one by one (ModuleFacts.stored)
+_SECTIONS = ("signatures", "matches", "violations")  # of the index
 # The added facts are folded into the facts file once they are this share of it.
 FOLD_SHARE = 0.05
 
@@ -63,14 +64,25 @@ class Cache:
         self.added_facts_file = self.directory / f"{key}-{version}-facts-added.pickle"
         self.snapshot_file = self.directory / f"{key}-{version}-tree.pickle"  # snapshot.py
         self.tables_file = self.directory / f"{key}-{version}-tables.pickle"
+        self.added_index_file = self.directory / f"{key}-{version}-index-added.pickle"
         self._new_tables: dict | None = None
         self._stored_facts: set[str] = set()  # digests in the facts file itself
         self.index = self._load(self.index_file) if enabled else {}
+        # Entries put since the index file was last written whole, kept in a small file
+        # beside it as the facts are (a re-check of one edited file wrote the whole index:
+        # saleor, 0.01 s). Any entry is right with any index file: each is keyed by what
+        # it was computed from.
+        added = self._load(self.added_index_file) if enabled and self.index else {}
+        self._stored_entries = sum(len(self.index.get(section, {})) for section in _SECTIONS)
+        self._added: dict[str, dict] = {section: {} for section in _SECTIONS}
+        for section in _SECTIONS:
+            self.index.setdefault(section, {}).update(added.get(section, {}))
+            self._added[section].update(added.get(section, {}))
+        if "facts_digests" in added:
+            self.index["facts_digests"] = added["facts_digests"]
         self._facts: dict | None = None
         self._dirty_index = False
         self._dirty_facts = False
-        for section in ("signatures", "matches", "violations"):
-            self.index.setdefault(section, {})
 
     @staticmethod
     def _load(path: Path) -> dict:
@@ -97,7 +109,7 @@ class Cache:
 
     def put_facts(self, digest: str, facts, signature: str) -> None:
         self.facts[digest] = facts
-        self.index["signatures"][digest] = signature
+        self.index["signatures"][digest] = self._added["signatures"][digest] = signature
         self._dirty_facts = self._dirty_index = True
 
     def signature(self, digest: str) -> str | None:
@@ -108,7 +120,7 @@ class Cache:
         return self.index["matches"].get((digest, rules_key))
 
     def put_matches(self, digest: str, rules_key: str, matches: list) -> None:
-        self.index["matches"][(digest, rules_key)] = matches
+        self.index["matches"][(digest, rules_key)] = self._added["matches"][(digest, rules_key)] = matches
         self._dirty_index = True
 
     # -- violations ----------------------------------------------------------------
@@ -116,7 +128,7 @@ class Cache:
         return self.index["violations"].get((digest, key))
 
     def put_violations(self, digest: str, key: str, violations: list) -> None:
-        self.index["violations"][(digest, key)] = violations
+        self.index["violations"][(digest, key)] = self._added["violations"][(digest, key)] = violations
         self._dirty_index = True
 
     # -- project tables (project.StoredTables): of the latest project key only ---------
@@ -156,6 +168,12 @@ class Cache:
                     self._stored_facts, added = set(facts), {}
                 self.index["facts_digests"] = self._stored_facts | set(added)
                 self._dirty_facts = False
+            added_entries = sum(len(entries) for entries in self._added.values())
+            if self._stored_entries and added_entries <= FOLD_SHARE * self._stored_entries:
+                _atomic_write(self.added_index_file, {"format": FORMAT, **self._added,
+                                                      "facts_digests": self.index.get("facts_digests", set())})
+                self._dirty_index = False
+                return
             # The facts file may still hold the facts of a file edited since it was written
             # whole: its signature, matches and verdicts stay with them, so that undoing the
             # edit (`git stash`, an editor's undo) re-checks nothing.
@@ -168,6 +186,10 @@ class Cache:
                 "facts_digests": self.index.get("facts_digests", set()),
             }
             _atomic_write(self.index_file, index)
+            self.added_index_file.unlink(missing_ok=True)
+            self._stored_entries = sum(len(index[section]) for section in _SECTIONS)
+            self._added = {section: {} for section in _SECTIONS}
+            self._dirty_index = False
         except OSError:
             pass  # a read-only or full cache directory must not fail the check
 

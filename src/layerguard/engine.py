@@ -321,7 +321,12 @@ def _check(settings: Settings, paths: list[Path], select: list[str], ignore: lis
         kept, baselined, fixed = applied.kept, applied.baselined, [e.to_json() for e in applied.fixed]
         known = applied.baselined_violations
     display = _display_prefix(root)
-    shown = lambda violations: [replace(v, path=display(v.path)) for v in violations]  # noqa: E731
+
+    def shown(violations: list[Violation]) -> list[Violation]:
+        if display is _same_path:  # run from the root: the paths are already as displayed
+            return list(violations)
+        return [replace(v, path=display(v.path)) for v in violations]
+
     return Report(violations=shown(kept), files=len(targets), suppressed=len(suppressed), baselined=baselined,
                   fixed=fixed, checked_paths=[display(t) for t in targets], entries=entries,
                   skipped=[(_display_skipped(display, s.path), s.reason) for s in skipped],
@@ -577,6 +582,10 @@ def _display_skipped(display, path: str) -> str:
     return display(path.rstrip("/")) + "/" if path.endswith("/") else display(path)
 
 
+def _same_path(path: str) -> str:
+    return path
+
+
 def _display_prefix(root: Path):
     """Root-relative path -> relative to the working directory, with "/" separators,
     as the JSON format fixes (the root's own relative path is computed once)."""
@@ -585,7 +594,7 @@ def _display_prefix(root: Path):
     except ValueError:  # another drive on Windows
         base = root.as_posix()
     if base == ".":
-        return lambda path: path
+        return _same_path
     if base.split("/")[0] == "..":  # run from inside the root: `views.py`, not `../shop/views.py`
         cwd = Path.cwd()
         return lambda path: Path(os.path.relpath(root / path, cwd)).as_posix()
