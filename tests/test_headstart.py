@@ -57,7 +57,7 @@ def _launch(capsys, argv: list[str] = ARGV) -> str:
     """What launch.main does, without ending the process: replay, head start, CLI."""
     assert runrecord.replay(argv) is None  # no record, or one that no longer holds
     if runrecord.OUTDATED is not None:
-        headstart.start(*runrecord.OUTDATED)
+        headstart.start(runrecord.OUTDATED)
     else:
         headstart.start_for_named_files(argv)
     capsys.readouterr()
@@ -102,7 +102,7 @@ def test_bytes_whose_matches_are_cached_keep_no_early_process(recorded, capsys):
     subprocess.run([sys.executable, "-m", "layerguard", *ARGV], cwd=project, capture_output=True, check=False)
     write_tree(project, {"shop/views.py": twin})
     assert runrecord.replay(ARGV) is None
-    headstart.start(*runrecord.OUTDATED)
+    headstart.start(runrecord.OUTDATED)
     assert headstart._STARTED is not None and headstart._STARTED.running is None
     capsys.readouterr()
     with pytest.raises(SystemExit):
@@ -117,7 +117,7 @@ def test_an_edited_exempt_file_starts_no_semgrep(recorded, capsys):
     subprocess.run([sys.executable, "-m", "layerguard", *ARGV], cwd=project, capture_output=True, check=False)
     write_tree(project, {"shop/tests/test_views.py": VIEW + "# more\n"})
     assert runrecord.replay(ARGV) is None
-    headstart.start(*runrecord.OUTDATED)
+    headstart.start(runrecord.OUTDATED)
     assert headstart._STARTED is None  # tests are exempt: nothing for semgrep
 
 

@@ -58,6 +58,7 @@ def warm(request, monkeypatch, scaffold, tmp_path):
     first = _run(scaffold, cache)
     second = _run(scaffold, cache)
     assert not _replayed(first) and _replayed(second)
+    assert "layerguard.headstart" not in second.stderr  # a replay reads no semgrep plan (headstart.py)
     assert second.stdout == first.stdout and '"LG101"' in first.stdout and second.returncode == 1
     return scaffold, cache
 

@@ -43,9 +43,14 @@ class HeadStart:
 _STARTED: HeadStart | None = None
 
 
-def start(plan: SemgrepPlan, changed: list[str]) -> None:
+def start(changed: list[str]) -> None:
     """semgrep on the files of `changed` (absolute paths whose identity differs from the
-    record's) that the plan's run checked."""
+    outdated record's) that the latest run checked, with its plan."""
+    from layerguard import runrecord
+
+    plan = runrecord.latest_plan()
+    if plan is None:
+        return
     prefix = plan.root.rstrip(os.sep) + os.sep
     relative = [path[len(prefix):].replace(os.sep, "/") for path in changed if path.startswith(prefix)]
     _start(plan, [path for path in relative if path in plan.targets])

@@ -22,7 +22,7 @@ def main() -> None:
             from layerguard import headstart
 
             if runrecord.OUTDATED is not None:
-                headstart.start(*runrecord.OUTDATED)
+                headstart.start(runrecord.OUTDATED)
             else:
                 headstart.start_for_named_files(sys.argv[1:])
     from layerguard import engine
