@@ -34,7 +34,8 @@ from layerguard.config import Settings
 from layerguard.deadline import Expired, time_limit
 from layerguard.discover import (PathMatcher, ReadProblem, Skipped, discover_files, read_source, select_skipped,
                                  select_targets)
-from layerguard.facts import ModuleFacts, extract_with_signature, is_unreadable, unreadable_source
+from layerguard.facts import (ModuleFacts, extract_in_worker, extract_with_signature, is_unreadable, remember_lowered,
+                              unreadable_source)
 from layerguard.filters import apply_suppressions, with_fingerprints
 from layerguard.orm import short_code
 from layerguard.project import ProjectModel, StoredTables
@@ -136,8 +137,11 @@ def _facts(sources: dict[str, bytes], digests: dict[str, str], cache: Cache, job
         with ProcessPoolExecutor(max_workers=workers) as pool:
             chunk = max(16, len(misses) // (workers * 16))
             results = []
-            for result in pool.map(extract_with_signature, (sources[p] for p in misses), chunksize=chunk):
-                results.append(result)
+            for path, (file_facts, file_signature, lowered) in zip(misses, pool.map(
+                    extract_in_worker, (sources[p] for p in misses), chunksize=chunk)):
+                results.append((file_facts, file_signature))
+                if lowered is not None:  # the rules parse it again: not lowered twice
+                    remember_lowered(sources[path], lowered)
                 if len(results) % chunk == 0:
                     progress("parse", total - len(misses) + len(results), total)
     else:
