@@ -306,6 +306,25 @@ class ProjectModel:
                                                           for qualified, info in self.models.items()))
         return {qualified: (name, app) for qualified, name, app in entries}
 
+    def model_index(self) -> dict[str, tuple[str, str | None]]:
+        """Every project model's qualified name -> (class name, app label), in the order of `models`."""
+        return self._model_index
+
+    def model_ancestry(self) -> tuple[tuple[str, bool, tuple[tuple[str, str], ...]], ...]:
+        """Every project model: (qualified name, abstract, the (path, qualname) of itself and
+        each project ancestor); a stored table, so that the models inheriting one file's
+        classes are found without building every model's fields."""
+        def build():
+            found = []
+            for qualified, info in self.models.items():
+                declared = self.class_fact(qualified)
+                if declared is not None:
+                    ancestry = tuple((m.path, c.qualname) for m, c in self._project_ancestry(*declared))
+                    found.append((qualified, info.abstract, ancestry))
+            return tuple(found)
+
+        return self.tables.get("model_ancestry", build)
+
     @cached_property
     def _models_by_name(self) -> dict[str, list[tuple[str, str | None]]]:
         by_name: dict[str, list[tuple[str, str | None]]] = {}

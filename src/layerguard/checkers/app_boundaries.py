@@ -43,17 +43,29 @@ def allowed_apps(settings, code: str) -> set[str]:
     return set(settings.option(code, "allow", DEFAULT_ALLOW))
 
 
-def relation_references(project: ProjectModel) -> list[CrossAppReference]:
-    """Every relation field of every concrete model whose target is in another app.
+def relation_references(project: ProjectModel, path: str | None = None) -> list[CrossAppReference]:
+    """Every relation field of every concrete model whose target is in another app; with
+    `path`, at least those written in that file.
 
     A field declared on an abstract base (or mixin) counts once for each concrete model
     that inherits it, for that model's app, and is reported where the field is written.
+    For one file, only the concrete models that inherit one of its classes are looked at
+    (through the stored ancestry of every model): LG401 on an edited models module of
+    netbox built every model's fields first, 0.1 s.
     """
     memo = project.__dict__.setdefault("_memo", {})
-    if "relation_references" in memo:
-        return memo["relation_references"]
+    key = ("relation_references", path)
+    if key in memo:
+        return memo[key]
     found: list[CrossAppReference] = []
-    for qualified, info in sorted(project.models.items()):
+    if path is None:
+        models = sorted(project.models.items())
+    else:
+        module = project.modules_by_path.get(path)
+        here = {(path, cls.qualname) for cls in module.facts.classes if cls.fields} if module else set()
+        models = [(qualified, project.model_info(qualified)) for qualified, abstract, ancestry
+                  in sorted(project.model_ancestry()) if not abstract and here.intersection(ancestry)]
+    for qualified, info in models:
         if info.abstract or info.app is None:
             continue
         module_name = qualified.rsplit(".", 1)[0]
@@ -85,15 +97,15 @@ def relation_references(project: ProjectModel) -> list[CrossAppReference]:
                                                    field.end_line, field.end_column, info.app, target_app,
                                                    description, declared, info.name if inherited else "",
                                                    field_type, target))
-    memo["relation_references"] = found
+    memo[key] = found
     return found
 
 
 def _target(project: ProjectModel, reference: str, is_string: bool, module: ModuleInfo, concrete: ModelInfo) -> str | None:
     if is_string and "." not in reference and reference != "self":
         # A bare "Model" on an abstract base means a model of the concrete model's app (Django's rule).
-        for qualified, info in project.models.items():
-            if info.name == reference and info.app == concrete.app:
+        for qualified, (name, app) in project.model_index().items():  # in the order of `models`
+            if name == reference and app == concrete.app:
                 return qualified
         return None
     return project.model_by_reference(reference, module, is_string)

@@ -166,7 +166,7 @@ class CrossAppForeignKey(Rule):
         # One field, one violation: a field on an abstract base names every concrete model
         # that inherits it, and an M2M whose `through=` model is in another app too says both.
         grouped: dict[tuple, list[CrossAppReference]] = {}
-        for reference in relation_references(context.project):
+        for reference in relation_references(context.project, context.path):
             if reference.path != context.path or reference.target_app in allowed:
                 continue
             if reference.target == user_model and "auth" in allowed:
