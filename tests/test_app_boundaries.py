@@ -99,3 +99,25 @@ def test_graph_dot_renders_with_graphviz(tmp_path, project_name):
     rendered = subprocess.run(["dot", "-Tsvg"], input=result.stdout, capture_output=True, text=True)
     assert rendered.returncode == 0, rendered.stderr
     assert "<svg" in rendered.stdout
+
+
+@pytest.mark.parametrize("fixture", ["tangled_monolith", "abstract_base_cross_app_fk", "model_graph"])
+def test_one_files_relations_are_those_of_the_whole_project_written_there(fixture, tmp_path):
+    """relation_references(project, path), what LG401 asks on each file (the models found
+    through the stored ancestry of every model), gives exactly the references of the
+    whole-project answer that are written in that file, abstract bases and mixins included."""
+    from layerguard.checkers import rule_catalog
+    from layerguard.checkers.app_boundaries import relation_references
+    from layerguard.config import find_config_file, load_settings
+    from layerguard.engine import build_project
+
+    project_dir = copy_fixture(fixture, tmp_path).resolve()
+    settings = load_settings(find_config_file(project_dir), project_dir, rule_catalog())
+    whole, _ = build_project(settings)
+    everything = relation_references(whole)
+    assert everything  # the fixture has relations to other apps
+    for path in whole.modules_by_path:
+        one, _ = build_project(settings)  # a model with nothing memoized
+        # (With a path, the references of the models looked at, written there or not.)
+        assert [r for r in relation_references(one, path) if r.path == path] == \
+            [r for r in everything if r.path == path], path
