@@ -346,3 +346,25 @@ def test_a_re_check_keeping_every_signature_reads_the_stored_model_tables(scaffo
                                                            "tags = models.ManyToManyField(Tag, related_name='+')")})
     rebuilt = _run(scaffold, cache).stdout
     assert '"LG101"' in rebuilt and rebuilt == _run(scaffold, tmp_path / "none", "--no-cache").stdout
+
+
+def test_a_re_check_reads_the_rules_from_the_cache_not_their_yaml(scaffold, tmp_path):
+    """layerguard's own rules, once read, are kept in the cache (of this code version):
+    a re-check after an edit neither imports PyYAML nor parses them, and says the same."""
+    cache = tmp_path / "cache"
+    environment = {**os.environ, "LAYERGUARD_CACHE_DIR": str(cache), "NO_COLOR": "1"}
+    write_tree(scaffold, {"shop/views.py": "from shop.models import Order\n\n\ndef c(request):\n"
+                                          "    Order.objects.create()\n"})
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-X", "importtime", "-m", "layerguard", "check", "--format", "json",
+                               "."], cwd=scaffold, capture_output=True, text=True, env=environment)
+
+    first = run()
+    assert " yaml" in first.stderr  # the first run reads the YAML
+    (scaffold / "shop/views.py").write_text((scaffold / "shop/views.py").read_text() + "\n\ndef d(request):\n"
+                                           "    Order.objects.filter(id=1).delete()\n")
+    again = run()
+    assert " yaml" not in again.stderr and again.returncode == 1
+    assert again.stdout == _run(scaffold, tmp_path / "none", "--no-cache").stdout
+    assert again.stdout.count('"code": "LG101"') == 2

@@ -80,6 +80,7 @@ class Cache:
             self._added[section].update(added.get(section, {}))
         if "facts_digests" in added:
             self.index["facts_digests"] = added["facts_digests"]
+        self.index["rules"] = {**self.index.get("rules", {}), **added.get("rules", {})}
         self._facts: dict | None = None
         self._dirty_index = False
         self._dirty_facts = False
@@ -122,6 +123,15 @@ class Cache:
     def put_matches(self, digest: str, rules_key: str, matches: list) -> None:
         self.index["matches"][(digest, rules_key)] = self._added["matches"][(digest, rules_key)] = matches
         self._dirty_index = True
+
+    # -- layerguard's own semgrep rules as read (semgrep.known_rules) -----------------
+    def get_rules(self) -> dict:
+        return self.index["rules"]
+
+    def put_rules(self, rules: dict) -> None:
+        if rules != self.index["rules"]:
+            self.index["rules"] = dict(rules)
+            self._dirty_index = True
 
     # -- violations ----------------------------------------------------------------
     def get_violations(self, digest: str, key: str):
@@ -170,7 +180,7 @@ class Cache:
                 self._dirty_facts = False
             added_entries = sum(len(entries) for entries in self._added.values())
             if self._stored_entries and added_entries <= FOLD_SHARE * self._stored_entries:
-                _atomic_write(self.added_index_file, {"format": FORMAT, **self._added,
+                _atomic_write(self.added_index_file, {"format": FORMAT, **self._added, "rules": self.index["rules"],
                                                       "facts_digests": self.index.get("facts_digests", set())})
                 self._dirty_index = False
                 return
@@ -184,6 +194,7 @@ class Cache:
                 "matches": {k: v for k, v in self.index["matches"].items() if k[0] in kept},
                 "violations": {k: v for k, v in self.index["violations"].items() if k[0] in kept},
                 "facts_digests": self.index.get("facts_digests", set()),
+                "rules": self.index["rules"],
             }
             _atomic_write(self.index_file, index)
             self.added_index_file.unlink(missing_ok=True)

@@ -42,7 +42,8 @@ from layerguard.project import ProjectModel, StoredTables
 from layerguard.report import Report
 from layerguard.runrecord import Inputs, stat_identity
 from layerguard.snapshot import Snapshot, Sources
-from layerguard.semgrep import SemgrepFailure, SemgrepMatch, prefilter_pattern, start_semgrep
+from layerguard.semgrep import (SemgrepFailure, SemgrepMatch, known_rules, prefilter_pattern, seed_rules,
+                                start_semgrep)
 from layerguard.typemodel import prepare_shared_indexes
 from layerguard.violation import Violation
 
@@ -202,6 +203,7 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
     verdicts with their fixes assessed are still reused, the others are cached apart."""
     if cache is None:
         cache = headstart.cache_for(settings.root, use_cache) or Cache(settings.root, enabled=use_cache)
+    seed_rules(cache.get_rules())
     arguments = (settings, paths, select, ignore, baseline, jobs, progress or _no_progress, keep_project, cache,
                  show_untyped, fixes)
     try:
@@ -305,6 +307,7 @@ def _check(settings: Settings, paths: list[Path], select: list[str], ignore: lis
     untyped = None
     if show_untyped:
         untyped = _untyped(settings, targets, sources, digests, cache, rules, rule_files, rules_key, jobs)
+    cache.put_rules(known_rules())
     cache.save(set(digests.values()))
     _save_snapshot(cache, listing_key, discovery, inputs, sources, str(root), started_ns)
     inputs.semgrep_plan = headstart.SemgrepPlan(str(root), tuple(str(f) for f in rule_files), rules_key,

@@ -316,12 +316,14 @@ def save(record: Record) -> None:
     # The semgrep plan goes to a file of its own, read only when a record no longer holds:
     # unpickled with every replay, it cost a warm run 0.005 s.
     plan, record.inputs.semgrep_plan = getattr(record.inputs, "semgrep_plan", None), None
-    _write(record_path(PENDING_KEY), record)
+    write_atomically(record_path(PENDING_KEY), record)
     if plan is not None:
-        _write(_plan_path(), plan)
+        write_atomically(_plan_path(), plan)
 
 
-def _write(path: str, value) -> None:
+def write_atomically(path: str, value) -> None:
+    """Pickle `value` to `path` through a temporary file renamed over it; a read-only or
+    full cache directory is not an error."""
     import tempfile
 
     try:
