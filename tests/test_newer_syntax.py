@@ -13,6 +13,7 @@ import glob
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,39 @@ def test_a_lowered_snippet_is_read_by_ast_with_its_lines_and_bytes(source):
     ast.parse(lowered.text)
     assert lowered.text.count("\n") == source.count("\n")
     assert len(lowered.text.encode("utf-8")) == len(source.encode("utf-8")) + len(lowered.insertions)
+
+
+# -- PEP 695 lowered from the tokens (fastlowering.py) -------------------------------------
+_FAST_CASES = [
+    "def first[T](items: list[T]) -> T:\n    return items[0]\n",
+    "class Box[T: (int, str), *Ts, **P]:\n    pass\n",
+    "@decorated\nasync def fetch[K, V](key: K) -> V: ...\n",
+    "type Orders = list[int]\ntype Pair[T] = tuple[T, T]\n",
+    "if True:\n    type Nested = dict[str, 'ünïcode']\nx = 1; type Inline = int\n",
+    "def f[T: 'é'](x): return x  # a comment [with brackets]\n",
+    "label = 'def f[T](x)'\ntype = 3\nprint(type(label), type)\n" "def g[T](): pass\n",
+]
+_REFUSED = [
+    "def spread[\n    T,\n](x): return x\n",  # brackets over two lines: lowering.py adds continuations
+    "x = 1\n",  # nothing to lower
+]
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="Python 3.12 reads PEP 695 itself")
+@pytest.mark.parametrize("source", _FAST_CASES)
+def test_type_parameters_lowered_from_the_tokens_read_as_libcsts_lowering_does(source):
+    from layerguard.fastlowering import lower_type_parameters
+    from layerguard.lowering import lower
+
+    fast = lower_type_parameters(source.encode())
+    assert fast is not None and len(fast.encode()) == len(source.encode())
+    assert ast.dump(ast.parse(fast), include_attributes=True) == \
+        ast.dump(ast.parse(lower(source.encode()).text), include_attributes=True)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="Python 3.12 reads PEP 695 itself")
+@pytest.mark.parametrize("source", _REFUSED)
+def test_what_the_tokens_cannot_lower_is_left_to_libcst(source):
+    from layerguard.fastlowering import lower_type_parameters
+
+    assert lower_type_parameters(source.encode()) is None

@@ -295,10 +295,27 @@ _LOWERED_KEPT = 1024
 def _lowered_text(source: bytes) -> str:
     text = _LOWERED.get(source)
     if text is None:
-        from layerguard.lowering import lower_isolated
+        text = _lowered_by_tokens(source)
+        if text is None:
+            from layerguard.lowering import lower_isolated
 
-        text = lower_isolated(source).text
+            text = lower_isolated(source).text
         remember_lowered(source, text)
+    return text
+
+
+def _lowered_by_tokens(source: bytes) -> str | None:
+    """PEP 695 on one line each, lowered from the tokens (fastlowering.py), if `ast`
+    reads the result; else None, and libcst does it."""
+    from layerguard.fastlowering import lower_type_parameters
+
+    text = lower_type_parameters(source)
+    if text is None:
+        return None
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
     return text
 
 
