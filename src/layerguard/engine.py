@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from layerguard import __version__, headstart
+from layerguard import __version__, headstart, runrecord
 from layerguard import snapshot as tree_snapshot
 from layerguard.baseline import BaselineEntry, apply_baseline, entries_for
 from layerguard.cache import Cache, content_hash
@@ -89,13 +89,16 @@ def _read(settings: Settings, files: list[str], inputs: Inputs | None = None, sn
     sources: dict[str, bytes] | Sources = Sources(settings.root, digests) if inputs is not None else {}
     skipped: list[Skipped] = []
     root = str(settings.root)
+    seen = runrecord.take_seen() if snapshot is not None else {}  # stat'ed by the replay just now
     for path in files:
         if inputs is not None:
             absolute = os.path.join(root, path)
-            try:
-                identity = stat_identity(os.stat(absolute))
-            except OSError:
-                identity = None
+            identity = seen.get(absolute, _NOT_SEEN)
+            if identity is _NOT_SEEN:
+                try:
+                    identity = stat_identity(os.stat(absolute))
+                except OSError:
+                    identity = None
             known = snapshot.digest_of(absolute, identity) if snapshot is not None else None
             if known is not None:
                 sources.later(path, known)
@@ -115,6 +118,9 @@ def _read(settings: Settings, files: list[str], inputs: Inputs | None = None, sn
         if inputs is not None:
             inputs.files[absolute] = (identity, digests[path])
     return sources, digests, skipped
+
+
+_NOT_SEEN = object()
 
 
 def _facts(sources: dict[str, bytes], digests: dict[str, str], cache: Cache, jobs: int | None,

@@ -155,17 +155,22 @@ class Inputs:
         return not self.changed_files(written_ns) and directories_unchanged(self.directories, written_ns) \
             and not any(os.path.lexists(path) for path in self.absent)
 
-    def changed_files(self, written_ns: int) -> list[str]:
+    def changed_files(self, written_ns: int, seen: dict | None = None) -> list[str]:
         """The files read whose identity (or, racily clean, whose bytes) differs now:
-        all of them, not only the first (headstart.py starts semgrep on them)."""
+        all of them, not only the first (headstart.py starts semgrep on them). `seen`
+        gets each file's identity as stat'ed here (None: it could not be)."""
         changed = []
         for path, (identity, expected) in self.files.items():
             try:
                 status = os.stat(path)
             except OSError:
+                if seen is not None:
+                    seen[path] = None
                 if identity is not None:
                     changed.append(path)
                 continue
+            if seen is not None:
+                seen[path] = stat_identity(status)
             if identity is None or stat_identity(status) != identity:
                 changed.append(path)
             elif status.st_mtime_ns >= written_ns:  # racily clean: compare the bytes
@@ -273,10 +278,13 @@ def replay(argv: list[str]) -> int | None:
             record = pickle.load(handle)
         if not isinstance(record, Record):
             return None
-        changed = record.inputs.changed_files(written_ns)
+        seen: dict[str, tuple | None] = {}
+        changed = record.inputs.changed_files(written_ns, seen)
         if changed or not directories_unchanged(record.inputs.directories, written_ns) \
                 or any(os.path.lexists(path) for path in record.inputs.absent):
             _head_start(record, changed)
+            global SEEN
+            SEEN = seen
             return None
     except Exception:  # missing, corrupt, from another version: run normally
         return None
@@ -299,8 +307,18 @@ def replay(argv: list[str]) -> int | None:
 
 
 # Set by replay() when a record no longer holds: the files changed since, for launch.py
-# to start semgrep on them at once (headstart.py).
+# to start semgrep on them at once (headstart.py), and every file's identity as it
+# stat'ed them, for the run that follows not to stat them again (take_seen).
 OUTDATED: list[str] | None = None
+SEEN: dict[str, tuple | None] | None = None
+
+
+def take_seen() -> dict[str, tuple | None]:
+    """The identities replay() saw, once: as if the run had stat'ed each file then, before
+    reading it (a file edited since is seen as edited by the next run, as ever)."""
+    global SEEN
+    seen, SEEN = SEEN, None
+    return seen or {}
 
 
 def _head_start(record: Record, changed: list[str]) -> None:
