@@ -189,10 +189,9 @@ def test_checking_one_file_takes_the_other_files_facts_from_the_cache(scaffold, 
     assert _counting_check(scaffold, tmp_path, "--no-cache", "shop/models.py")[1] == 2
 
 
-def test_a_changed_model_rechecks_other_files_with_their_cached_semgrep_matches(scaffold, tmp_path):
-    """A field added to a model changes every file's verdict key, so views.py is checked
-    again, but semgrep runs only on the file whose bytes changed: views.py's matches
-    come from the cache, and its LG101 is still found."""
+def _logging_semgrep(tmp_path: Path) -> tuple[Path, Path]:
+    """The real semgrep behind a script that appends the files it is given to a log,
+    each run's followed by `---`: (the script, the log)."""
     from layerguard.semgrep import find_semgrep
 
     real = find_semgrep()[0]
@@ -203,6 +202,14 @@ def test_a_changed_model_rechecks_other_files_with_their_cached_semgrep_matches(
     wrapper.write_text(f'#!/bin/bash\nrun=""\nfor a in "$@"; do [ -n "$run" ] && echo "$a" >> {log}; '
                        f'[ "$a" = "--" ] && run=1; done\necho --- >> {log}\n{start} "$@"\n')
     wrapper.chmod(0o755)
+    return wrapper, log
+
+
+def test_a_changed_model_rechecks_other_files_with_their_cached_semgrep_matches(scaffold, tmp_path):
+    """A field added to a model changes every file's verdict key, so views.py is checked
+    again, but semgrep runs only on the file whose bytes changed: views.py's matches
+    come from the cache, and its LG101 is still found."""
+    wrapper, log = _logging_semgrep(tmp_path)
     cache = tmp_path / "cache"
     environment = {**os.environ, "LAYERGUARD_CACHE_DIR": str(cache), "LAYERGUARD_SEMGREP": str(wrapper)}
     write_tree(scaffold, {"shop/views.py": "from shop.models import Order\n\n\ndef c(request):\n"
@@ -228,15 +235,7 @@ def test_a_changed_model_rechecks_other_files_with_their_cached_semgrep_matches(
 def test_semgrep_is_given_only_files_that_hold_what_a_rule_can_match(scaffold, tmp_path):
     """The rules' prefilters (semgrep.prefilter_pattern): a module with no call any rule
     could match never reaches semgrep; the result is what semgrep on every file gives."""
-    from layerguard.semgrep import find_semgrep
-
-    real = find_semgrep()[0]
-    log = tmp_path / "semgrep-targets"
-    wrapper = tmp_path / "logging-semgrep"
-    start = f"exec -a osemgrep {real}" if Path(real).name == "semgrep-core" else f"exec {real}"
-    wrapper.write_text(f'#!/bin/bash\nrun=""\nfor a in "$@"; do [ -n "$run" ] && echo "$a" >> {log}; '
-                       f'[ "$a" = "--" ] && run=1; done\n{start} "$@"\n')
-    wrapper.chmod(0o755)
+    wrapper, log = _logging_semgrep(tmp_path)
     write_tree(scaffold, {
         "shop/views.py": "from shop.models import Order\n\n\ndef c(request):\n    Order.objects.create()\n",
         "shop/choices.py": "STATUSES = {'new': 'New'}\n\n\ndef label(key):\n    return STATUSES.get(key)\n",
