@@ -207,6 +207,8 @@ def check(settings: Settings, paths: list[Path], select: list[str], ignore: list
     `show_untyped` also lists the write-shaped calls LG101 could not type (Report.untyped);
     `fixes=False` leaves each violation's fix unassessed (the history only counts them):
     verdicts with their fixes assessed are still reused, the others are cached apart."""
+    if HOLD_UNTIL_EXIT is not None and gc.get_freeze_count():
+        gc.unfreeze()  # another run in this process (the audit's history): the last one's garbage may go
     if cache is None:
         cache = headstart.cache_for(settings.root, use_cache) or Cache(settings.root, enabled=use_cache)
     seed_rules(cache.get_rules())

@@ -2,16 +2,17 @@
 
 semgrep's start on one file (0.1-0.15 s) is most of a re-check after an edit, and the
 normal path could start it only once it had imported its rules, read the tree and
-looked up the cache (saleor: 0.1 s in). A `check` whose run record (runrecord.py) no
-longer holds already knows, from that record, which files changed (their stat
-identity differs), which of them semgrep is run on, with which rule files and rules
-key, and where the cache is: `start()` starts semgrep on those whose new bytes have no
-cached matches, at once, and the engine adopts the process when it turns out to be the
-very one it would have started (same root, rule files and rules key, and every file it
+looked up the cache (saleor: 0.1 s in). Every run leaves a plan beside the run records
+(runrecord.latest_plan): the root, the rule files and rules key, the files it found and
+checked, the exempt globs and the prefilter. A `check` whose run record no longer holds
+knows which files changed (their stat identity differs); one with no record of its own
+(pre-commit) names its files. `start()` and `start_for_named_files()` start semgrep on
+those the plan's run gave semgrep, at once, and the engine adopts the process when it is
+the one it would have started (same root, rule files and rules key, and every file it
 needs semgrep for given with the bytes the engine read). Anything else, a new file, a
-config edit that changes the rules, a file edited again meanwhile, and the process is
-stopped and the engine starts its own: the head start never changes a result, only
-when semgrep began.
+config edit that changes the rules, a file edited again meanwhile, bytes whose matches
+are cached, and the process is stopped and the engine starts its own: the head start
+never changes a result, only when semgrep began.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SemgrepPlan:
-    """What a run gave semgrep, kept in its record: enough to start the next one early."""
+    """What a run gave semgrep, kept beside the run records: enough to start the next one early."""
 
     root: str  # absolute, as the engine's settings.root
     rule_files: tuple[str, ...]
@@ -51,8 +52,7 @@ def start(changed: list[str]) -> None:
     plan = runrecord.latest_plan()
     if plan is None:
         return
-    prefix = plan.root.rstrip(os.sep) + os.sep
-    relative = [path[len(prefix):].replace(os.sep, "/") for path in changed if path.startswith(prefix)]
+    relative = (_relative(plan, path) for path in changed)
     _start(plan, [path for path in relative if path in plan.targets])
 
 
@@ -65,13 +65,14 @@ def start_for_named_files(argv: list[str]) -> None:
     plan = runrecord.latest_plan()
     if plan is None:
         return
+    named = (_relative(plan, os.path.abspath(argument)) for argument in runrecord.named_paths(argv))
+    _start(plan, [path for path in named if path in plan.files])
+
+
+def _relative(plan: SemgrepPlan, absolute: str) -> str | None:
+    """The root-relative posix path of `absolute`, None outside the plan's root."""
     prefix = plan.root.rstrip(os.sep) + os.sep
-    named = []
-    for argument in runrecord.named_paths(argv):
-        path = os.path.abspath(argument)
-        if path.startswith(prefix) and path[len(prefix):].replace(os.sep, "/") in plan.files:
-            named.append(path[len(prefix):].replace(os.sep, "/"))
-    _start(plan, named)
+    return absolute[len(prefix):].replace(os.sep, "/") if absolute.startswith(prefix) else None
 
 
 def _start(plan: SemgrepPlan, relative: list[str]) -> None:
