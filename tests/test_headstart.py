@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -93,9 +94,10 @@ def test_a_config_edit_that_changes_the_rules_stops_the_early_process(recorded, 
     assert printed == _no_cache(project) and '"LG101"' in printed
 
 
-def test_bytes_whose_matches_are_cached_keep_no_early_process(recorded, capsys):
+def test_bytes_whose_matches_are_cached_keep_no_early_process(recorded, capsys, monkeypatch):
     """An edit that gives a file bytes semgrep has seen (another file's, as a copy or a
-    revert to a version still in the tree makes): the early process is stopped at once."""
+    revert to a version still in the tree makes): no semgrep is started when the plan's
+    run saw them, and one started is stopped at once when only the cache knows them."""
     project, adopted = recorded
     twin = VIEW.replace("def create(", "def make(")
     write_tree(project, {"shop/api.py": twin})
@@ -103,7 +105,11 @@ def test_bytes_whose_matches_are_cached_keep_no_early_process(recorded, capsys):
     write_tree(project, {"shop/views.py": twin})
     assert runrecord.replay(ARGV) is None
     headstart.start(runrecord.OUTDATED)
-    assert headstart._STARTED is not None and headstart._STARTED.running is None
+    assert headstart._STARTED is None  # the plan's run left those bytes' matches cached
+    plan = runrecord.latest_plan()
+    monkeypatch.setattr(runrecord, "latest_plan", lambda: replace(plan, matched=frozenset()))
+    headstart.start(runrecord.OUTDATED)
+    assert headstart._STARTED is not None and headstart._STARTED.running is None  # the cache said so
     capsys.readouterr()
     with pytest.raises(SystemExit):
         cli(ARGV)
@@ -130,9 +136,10 @@ def test_pre_commit_naming_edited_files_gets_the_head_start_from_the_last_run(re
     argv = ["check", "--format", "json", "shop/admin_actions.py", "shop/services.py", "shop/views.py"]
     printed = _launch(capsys, argv)
     [(running, result)] = adopted
-    # shop/admin_actions.py is new (the last run did not find it): semgrep is started on
-    # the two others, and the engine, which needs it for admin_actions.py too, starts its own.
-    assert running is not None and running.paths == {"shop/services.py", "shop/views.py"} and result is None
+    # shop/admin_actions.py is new (the last run did not find it) and services.py unchanged
+    # (its matches cached): semgrep is started on views.py, and the engine, which needs it
+    # for admin_actions.py too, starts its own.
+    assert running is not None and running.paths == {"shop/views.py"} and result is None
     assert printed == _no_cache(project, argv)
     adopted.clear()
     write_tree(project, {"shop/views.py": VIEW + "\n\ndef other(request):\n    Order.objects.all().delete()\n"})
@@ -140,7 +147,7 @@ def test_pre_commit_naming_edited_files_gets_the_head_start_from_the_last_run(re
     runrecord.OUTDATED = None
     printed = _launch(capsys, argv)
     [(running, result)] = adopted
-    # services.py's matches are cached, views.py's not: semgrep was given both (models.py
-    # holds no call a rule could match), and the engine, needing views.py alone, adopts it.
-    assert running is not None and running.paths == {"shop/services.py", "shop/views.py"} and result is running
+    # services.py's matches are cached (the plan's run saw its bytes) and models.py holds
+    # no call a rule could match: semgrep was given views.py alone, and adopted.
+    assert running is not None and running.paths == {"shop/views.py"} and result is running
     assert printed == _no_cache(project, argv)

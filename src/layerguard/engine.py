@@ -320,7 +320,9 @@ def _check(settings: Settings, paths: list[Path], select: list[str], ignore: lis
     _save_snapshot(cache, listing_key, discovery, inputs, sources, str(root), started_ns)
     inputs.semgrep_plan = headstart.SemgrepPlan(str(root), tuple(str(f) for f in rule_files), rules_key,
                                                 frozenset(targets), frozenset(files), tuple(settings.exempt_modules),
-                                                cache.enabled, prefilter_pattern(rule_files) if rule_files else None)
+                                                cache.enabled, prefilter_pattern(rule_files) if rule_files else None,
+                                                frozenset(d for d in digests.values()
+                                                          if cache.get_matches(d, rules_key) is not None))
     if HOLD_UNTIL_EXIT is not None:
         HOLD_UNTIL_EXIT[:] = [(cache, project, sources, digests)]
         # Held until the process ends: no collection need walk it again. Else the next
