@@ -16,7 +16,6 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, replace

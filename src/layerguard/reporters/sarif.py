@@ -7,7 +7,6 @@ tracks an alert across commits that move it.
 
 from __future__ import annotations
 
-import json
 
 from layerguard import __version__
 from layerguard.reporters import indented_json
