@@ -19,8 +19,8 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping
 from contextlib import contextmanager
-from functools import lru_cache
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -320,7 +320,7 @@ def _check(settings: Settings, paths: list[Path], select: list[str], ignore: lis
     _save_snapshot(cache, listing_key, discovery, inputs, sources, str(root), started_ns)
     inputs.semgrep_plan = headstart.SemgrepPlan(str(root), tuple(str(f) for f in rule_files), rules_key,
                                                 frozenset(targets), frozenset(files), tuple(settings.exempt_modules),
-                                                cache.enabled, prefilter_pattern(rule_files) if rule_files else None,
+                                                cache.enabled, prefilter_pattern(rule_files),
                                                 frozenset(d for d in digests.values()
                                                           if cache.get_matches(d, rules_key) is not None))
     if HOLD_UNTIL_EXIT is not None:
@@ -442,9 +442,10 @@ def _start_semgrep(rule_files, to_check, sources, digests, rules_key, cache, roo
     prefilter = _prefilter(rule_files)
     if prefilter is not None:
         # A file without what every match contains has none: known without semgrep.
-        for path in [p for p in missing if not prefilter.search(sources[p])]:
+        holding = [p for p in missing if prefilter.search(sources[p])]
+        for path in set(missing).difference(holding):
             cache.put_matches(digests[path], rules_key, [])
-        missing = [p for p in missing if cache.get_matches(digests[p], rules_key) is None]
+        missing = holding
     if not missing:
         return None
     started = headstart.adopt(root, rule_files, rules_key, {p: digests[p] for p in missing})

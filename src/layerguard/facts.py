@@ -198,7 +198,7 @@ class ModuleFacts:
         blob = self.__dict__.get("_stored")
         if blob is None:
             blob = pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
-        return (*(self.__dict__[name] if name in self.__dict__ else getattr(self, name) for name in self._EAGER), blob)
+        return (*(getattr(self, name) for name in self._EAGER), blob)
 
     @classmethod
     def from_stored(cls, stored: tuple) -> ModuleFacts:
@@ -218,7 +218,6 @@ class ModuleFacts:
                 break
             index -= 1
         return best
-
 
 
 ModuleFacts._EAGER = tuple(f.name for f in dataclass_fields(ModuleFacts) if f.default is not MISSING)

@@ -152,8 +152,16 @@ class Inputs:
 
     def unchanged(self, written_ns: int) -> bool:
         """Every input as it was (git's rule for racy entries: see the module docstring)."""
-        return not self.changed_files(written_ns) and directories_unchanged(self.directories, written_ns) \
-            and not any(os.path.lexists(path) for path in self.absent)
+        return self.outdated(written_ns) is None
+
+    def outdated(self, written_ns: int, seen: dict | None = None) -> list[str] | None:
+        """None when every input is as it was; else the files that changed (changed_files),
+        empty when only a directory or an absent path did."""
+        changed = self.changed_files(written_ns, seen)
+        if changed or not directories_unchanged(self.directories, written_ns) \
+                or any(os.path.lexists(path) for path in self.absent):
+            return changed
+        return None
 
     def changed_files(self, written_ns: int, seen: dict | None = None) -> list[str]:
         """The files read whose identity (or, racily clean, whose bytes) differs now:
@@ -266,7 +274,7 @@ PENDING_KEY: str | None = None
 
 def replay(argv: list[str]) -> int | None:
     """Print a still-valid record's output and return its exit status, else None."""
-    global PENDING_KEY
+    global PENDING_KEY, OUTDATED, SEEN
     if not eligible(argv):
         return None
     key = record_key(argv)
@@ -279,12 +287,9 @@ def replay(argv: list[str]) -> int | None:
         if not isinstance(record, Record):
             return None
         seen: dict[str, tuple | None] = {}
-        changed = record.inputs.changed_files(written_ns, seen)
-        if changed or not directories_unchanged(record.inputs.directories, written_ns) \
-                or any(os.path.lexists(path) for path in record.inputs.absent):
-            _head_start(record, changed)
-            global SEEN
-            SEEN = seen
+        changed = record.inputs.outdated(written_ns, seen)
+        if changed is not None:
+            OUTDATED, SEEN = changed or None, seen
             return None
     except Exception:  # missing, corrupt, from another version: run normally
         return None
@@ -319,12 +324,6 @@ def take_seen() -> dict[str, tuple | None]:
     global SEEN
     seen, SEEN = SEEN, None
     return seen or {}
-
-
-def _head_start(record: Record, changed: list[str]) -> None:
-    global OUTDATED
-    if changed:
-        OUTDATED = changed
 
 
 def save(record: Record) -> None:

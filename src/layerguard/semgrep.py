@@ -19,7 +19,6 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 
 
@@ -73,20 +72,13 @@ class SemgrepRule:
 
 
 def load_rules(rule_file: Path) -> list[SemgrepRule]:
-    """The rules of one YAML file, read once per process while the file stays the same
-    (a run asks for them per rule, and again for the prefilter)."""
-    try:
-        status = os.stat(rule_file)
-    except OSError:
-        return list(_read_rules(rule_file, None))
-    return list(_read_rules(rule_file, (status.st_size, status.st_mtime_ns)))
-
-
-@lru_cache(maxsize=64)
-def _read_rules(rule_file: Path, identity: tuple | None) -> tuple[SemgrepRule, ...]:
+    """The rules of one YAML file. layerguard's own are read once per process, or not at
+    all: the engine seeds them from its cache, whose files are of one code version (which
+    covers the rules' files), and keeps them there, so that a re-check neither imports
+    PyYAML nor parses them (0.01 s)."""
     own = rule_file.parent == RULES_DIR
     if own and rule_file.name in _OWN_RULES:
-        return _OWN_RULES[rule_file.name]
+        return list(_OWN_RULES[rule_file.name])
     import yaml  # only when semgrep runs: a replayed or fully cached run never needs it
 
     # libyaml's parser where PyYAML was built with it (its wheels are): the pure-Python
@@ -101,12 +93,10 @@ def _read_rules(rule_file: Path, identity: tuple | None) -> tuple[SemgrepRule, .
     )
     if own:
         _OWN_RULES[rule_file.name] = rules
-    return rules
+    return list(rules)
 
 
-# layerguard's own rules as read, by file name: the engine seeds them from its cache,
-# whose files are of one code version (which covers the rules' files), and keeps them
-# there, so that a run neither imports PyYAML nor parses them (0.01 s of a re-check).
+# layerguard's own rules as read, by file name (load_rules).
 _OWN_RULES: dict[str, tuple[SemgrepRule, ...]] = {}
 
 
