@@ -72,6 +72,12 @@ CASES = [
          {"shop/views.py": "from shop.helpers import close\nfrom shop.models import Order\n\n\n"
                            "def pay(request):\n    close(Order.objects.get(pk=1))\n"},
          "shop/helpers.py", "LG101"),
+    Case("a caller of a parameter's function in a file that did not call it before",
+         {"shop/helpers.py": "def close(order):\n    order.save()\n",
+          "shop/tasks.py": "def tick():\n    return None\n"},
+         {"shop/tasks.py": "from shop.helpers import close\nfrom shop.models import Order\n\n\n"
+                           "def tick():\n    close(Order.objects.get(pk=1))\n"},
+         "shop/helpers.py", "LG101"),
     Case("an attribute a base class in another file sets in __init__",
          {"shop/loaders.py": "class Loader:\n    def __init__(self):\n        self.order = None\n",
           "shop/views.py": "from shop.loaders import Loader\n\n\nclass Pay(Loader):\n"

@@ -34,7 +34,7 @@ def prepare_shared_indexes(project: Any) -> None:
     model_graph(project)
     framework_types(project)
     solver = solver_for(project)
-    solver.functions, solver._subclasses()
+    solver.functions, solver._subclasses(), solver.callers()
 
 MAX_NAMES_FOLLOWED = 12
 
