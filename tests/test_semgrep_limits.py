@@ -96,3 +96,22 @@ def test_a_file_whose_rules_run_past_the_limit_is_lg900_with_what_was_found(scaf
     assert result.exit_code == 1, result.stderr
     messages = [v["message"] for v in result.json["violations"] if v["code"] == "LG900"]
     assert messages == ["not fully checked: its rules took longer than 0.25 s (LAYERGUARD_FILE_TIMEOUT)"]
+
+
+def test_forked_workers_get_semgreps_matches_and_failures(scaffold):
+    """The rules' forked workers (engine._check_files) see what semgrep found and gave
+    up on, and say what one process says."""
+    import layerguard.engine
+
+    tree = {"shop/views.py": LARGE_VIEW}
+    for index in range(layerguard.engine.PARALLEL_THRESHOLD):  # enough files to fork workers
+        tree[f"bulk/pkg{index}/__init__.py"] = ""
+        tree[f"bulk/pkg{index}/views.py"] = WRITE if index % 2 else "def view(request):\n    return None\n"
+    write_tree(scaffold, tree)
+    limited = {"LAYERGUARD_SEMGREP_MAX_BYTES": "1000000"}
+    one, two = (run_cli("check", "--no-cache", "--format", "json", "--jobs", jobs, ".", cwd=scaffold, env=limited)
+                for jobs in ("1", "2"))
+    assert one.stdout == two.stdout
+    found = two.found()
+    assert ("LG900", "shop/views.py", 1) in found
+    assert sum(1 for code, path, _ in found if code == "LG101" and path.startswith("bulk/")) == 75
