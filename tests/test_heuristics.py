@@ -40,12 +40,37 @@ def test_a_class_from_a_third_party_views_module_is_a_view(scaffold, base, is_vi
     ("model_utils.models.SoftDeletableModel", True),
     ("model_utils.managers.InheritanceManagerModel", False),  # not from a `models` module
     ("django_extensions.db.models.ActivatorQuerySet", False),  # from `models`, not a `...Model`
+    ("django.contrib.sessions.base_session.AbstractBaseSession", True),  # Django's own bases
+    ("django.contrib.admin.models.LogEntry", True),
 ])
 def test_a_subclass_of_a_third_party_model_base_is_a_model(scaffold, base, is_model):
     module, name = base.rsplit(".", 1)
     write_tree(scaffold, {
         "shop/models.py": (scaffold / "shop/models.py").read_text()
-        + f"\n\nfrom {module} import {name}\n\n\nclass Article({name}):\n    title = models.CharField(max_length=9)\n",
+        + f"\n\nfrom {module} import {name}\n\n\nclass Article({name}):\n    title = 'a class attribute'\n",
+        "shop/views.py": "from shop.models import Article\n\n\ndef publish(request):\n    Article.objects.create(title='x')\n",
+    })
+    expected = [("LG101", "shop/views.py", 5)] if is_model else []
+    assert _found(scaffold, "shop/views.py") == expected
+
+
+@pytest.mark.parametrize("declaration, is_model", [
+    # A base layerguard does not know (an internal package's), with Django model fields.
+    ("from auditing.bases import Audited\n\n\nclass Article(Audited):\n    data = models.JSONField()\n", True),
+    ("from auditing.bases import Audited\nfrom django.contrib.postgres.fields import ArrayField\n\n\n"
+     "class Article(Audited):\n    tags = ArrayField(models.CharField(max_length=9))\n", True),
+    # Look-alikes: a form's and a serializer's fields, a query expression's output field.
+    ("from django import forms\n\n\nclass Article(forms.Form):\n    title = forms.CharField()\n", False),
+    ("from rest_framework import serializers\n\n\nclass Article(serializers.Serializer):\n"
+     "    title = serializers.CharField()\n", False),
+    ("from django.db.models import Func\n\n\nclass Article(Func):\n    function = 'JSONB_SET'\n"
+     "    output_field = models.JSONField()\n", False),
+    ("from django.db.models.expressions import Expression\n\n\nclass Article(Expression):\n"
+     "    template = models.TextField()\n", False),
+])
+def test_django_model_fields_make_a_class_of_an_unknown_base_a_model(scaffold, declaration, is_model):
+    write_tree(scaffold, {
+        "shop/models.py": (scaffold / "shop/models.py").read_text() + "\n\n" + declaration,
         "shop/views.py": "from shop.models import Article\n\n\ndef publish(request):\n    Article.objects.create(title='x')\n",
     })
     expected = [("LG101", "shop/views.py", 5)] if is_model else []

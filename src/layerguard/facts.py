@@ -85,6 +85,9 @@ class ClassFact:
     registers: list[str] = field(default_factory=list)
     # A ModelAdmin's `actions = [make_published, "archive"]`: functions and method names, as written.
     actions: list[str] = field(default_factory=list)
+    # The callees of the other `name = ...Field(...)` attributes (`models.JSONField`), as
+    # written: Django model fields make a class a model whatever its base (project.py).
+    field_calls: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -573,6 +576,8 @@ class _FactCollector(ast.NodeVisitor):
             cls.fields.append(_field_fact(name, callee, "m2m", value, target_by_position=False))
         elif last.endswith(FILE_FIELD_SUFFIXES):
             cls.fields.append(_field_fact(name, callee, "file", value))
+        elif last.endswith("Field") and name != "output_field":  # an expression's type (Func, Aggregate)
+            cls.field_calls.append(callee)
         elif last.endswith("Manager") or "as_manager" in callee or _is_from_queryset(value):
             cls.managers.append(name)
             self.facts.manager_classes.setdefault(cls.qualname, {})[name] = _manager_parts(value)
@@ -1042,7 +1047,7 @@ def signature(facts: ModuleFacts) -> str:
         facts.names_settings_modules,
         [(c.name, c.qualname, c.bases, c.decorators, c.managers, c.abstract, sorted(c.string_attributes.items()),
           [(f.name, f.field_call, f.kind, f.target, f.target_is_string, f.related_name, f.through,
-            f.through_is_string) for f in c.fields]) for c in facts.classes],
+            f.through_is_string) for f in c.fields], c.field_calls) for c in facts.classes],
         [(f.name, f.qualname, f.decorators, f.params, f.class_qualname, f.is_async, f.receives)
          for f in facts.functions],
         [sorted(c.model_refs.items()) + c.registers + c.actions for c in facts.classes],

@@ -20,7 +20,7 @@ from layerguard.exemptions import Exemptions
 from layerguard.facts import ClassFact, FieldFact, FunctionFact, ModuleFacts
 
 # Where Django's model fields live (`models.ForeignKey`, `gis.db.models.ImageField`).
-DJANGO_MODEL_FIELD_MODULES = ("django.db.models.", "django.contrib.gis.db.models.")
+DJANGO_MODEL_FIELD_MODULES = ("django.db.models.", "django.contrib.gis.db.models.", "django.contrib.postgres.fields.")
 # Bases that make a class a Django model. External bases are only known by name:
 # the known ones below, and any `...models.<Name>Model` (django-extensions'
 # TimeStampedModel, a company's core.models.BaseModel installed as a package...).
@@ -36,6 +36,11 @@ MODEL_BASES = {
     "django.contrib.auth.models.Permission",
     "django.contrib.contenttypes.models.ContentType",
     "django.contrib.sites.models.Site",
+    "django.contrib.sessions.base_session.AbstractBaseSession",
+    "django.contrib.sessions.models.Session",
+    "django.contrib.admin.models.LogEntry",
+    "django.contrib.flatpages.models.FlatPage",
+    "django.contrib.redirects.models.Redirect",
     "django.contrib.gis.db.models.Model",
     "mptt.models.MPTTModel",
     "polymorphic.models.PolymorphicModel",
@@ -592,12 +597,17 @@ class ProjectModel:
         return result
 
     def _declares_model_fields(self, module: ModuleInfo, cls: ClassFact) -> bool:
-        """A class that declares Django relation or file fields is a model whatever its base
-        is written as (`class Watch(ModelBase)`, `ModelBase` chosen from a setting): Django
-        fields mean nothing on any other class (forms, serializers and filter sets declare
-        fields of their own kinds, never `django.db.models` ones)."""
-        return any(self.resolve(module, field.field_call).startswith(DJANGO_MODEL_FIELD_MODULES)
-                   for field in cls.fields)
+        """A class that declares Django model fields is a model whatever its base is written
+        as (`class Watch(ModelBase)`, `ModelBase` chosen from a setting; a base layerguard
+        does not know): Django fields mean nothing on any other class (forms, serializers
+        and filter sets declare fields of their own kinds, never `django.db.models` ones,
+        and Django ignores model fields on a mixin that is no model)."""
+        calls = [field.field_call for field in cls.fields]
+        if not any(base.startswith("django.") for base in self.qualified_bases(module, cls)):
+            # Fields of other kinds are a model's only on a base Django does not make
+            # something else of: a Func or Expression declares an `output_field` too.
+            calls.extend(cls.field_calls)
+        return any(self.resolve(module, call).startswith(DJANGO_MODEL_FIELD_MODULES) for call in calls)
 
     def inherits_from(self, qualified: str, kind: str, test) -> bool:
         """Whether a class derives, through project classes, from an external class `test`
