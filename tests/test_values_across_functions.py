@@ -122,3 +122,42 @@ def test_overrides_constructors_model_bound_savers_and_undeclared_managers_are_t
     # its enclosing function's annotated parameter (25); a call site in an `if` test (31);
     # `if isinstance(source, Recipe):` (42).
     assert [line for path, line in lines if path == "recipes/forms.py"] == [19, 25, 31, 42]
+
+
+def test_a_name_passed_through_a_method_that_returns_it_keeps_its_type(scaffold):
+    """`user = self.sync(user=user)`, `sync` returning its parameter: the name keeps its
+    model, at the call sites before and after it (plane's login adapter)."""
+    from conftest import write_tree
+
+    write_tree(scaffold, {"shop/adapter.py": (
+        "from shop.models import Order\n\n\n"
+        "class Adapter:\n"
+        "    def sync(self, order):\n"
+        "        self.clean(order=order)\n"
+        "        return order\n\n"
+        "    def clean(self, order):\n"
+        "        order.save()\n\n"
+        "    def store(self, order):\n"
+        "        order.save()\n"
+        "        return order\n\n"
+        "    def replace(self, order):\n"  # look-alike: returns its parameter, rebound first
+        "        order = {'pk': order}\n"
+        "        return order\n\n"
+        "    def swap(self, order, other):\n"  # look-alike: returns the parameter it was not given
+        "        return other\n\n"
+        "    def complete(self, pk):\n"
+        "        order = Order.objects.filter(pk=pk).first()\n"
+        "        if not order:\n"
+        "            order = Order(total=1)\n"
+        "        if pk:\n"
+        "            order = self.sync(order=order)\n"
+        "        order = self.store(order)\n"
+        "        order.save()\n\n"
+        "    def look_alikes(self, pk):\n"
+        "        first = Order.objects.get(pk=pk)\n"
+        "        first = self.replace(first)\n"
+        "        first.update(paid=True)\n"
+        "        second = Order.objects.get(pk=pk)\n"
+        "        second = self.swap(second, {'pk': pk})\n"
+        "        second.update(paid=True)\n")})
+    assert [line for path, line in _lg101_lines(scaffold) if path == "shop/adapter.py"] == [10, 13, 30]

@@ -416,7 +416,8 @@ class Solver:
                 if origin is None:
                     types.append(self.annotation(text, environment.module))
                 elif kind == "assign" and _reads(node, name):
-                    rebindings.append(origin)  # `qs = qs.filter(...)`: typed from the other bindings below
+                    if not self._passes_through(environment, node, name):
+                        rebindings.append(origin)  # `qs = qs.filter(...)`: typed from the other bindings below
                 else:
                     types.append(typer._type_of_origin(origin, rest))
             seed = _agreed(types)
@@ -430,6 +431,30 @@ class Solver:
             return seed if all(t == seed for t in again) else None
 
         return self._memoized(key, solve)
+
+    def _passes_through(self, environment: _Environment, node: ast.AST, name: str) -> bool:
+        """`user = self.sync(user=user)`, `sync` returning the parameter it is given (never
+        rebound): the name keeps its value. Typed as a rebinding, it would go through
+        `sync`'s call sites, this one among them, and that cycle answers nothing."""
+        callee = dotted_name(node.func) if isinstance(node, ast.Call) else None
+        target = self._callee(environment.module, environment.function, callee) \
+            if callee and environment.function is not None else None
+        found = self.functions.get(target) if target else None
+        if found is None:
+            return False
+        module, function = found
+        summary = module.facts.summaries.get(function.qualname)
+        returned = {text for text in (summary.return_values if summary else ()) if text != "None"}
+        names = [parameter for parameter, _ in function.params]
+        if len(returned) != 1 or (parameter := returned.pop()) not in names or parameter in summary.bindings:
+            return False
+        position = names.index(parameter)
+        if function.class_qualname is not None and not any(d.endswith("staticmethod") for d in function.decorators):
+            position -= 1  # `self` / `cls`
+        passed = next((keyword.value for keyword in node.keywords if keyword.arg == parameter), None)
+        if passed is None and 0 <= position < len(node.args):
+            passed = node.args[position]
+        return isinstance(passed, ast.Name) and passed.id == name
 
     # -------------------------------------------------------------- indexes
     @property
