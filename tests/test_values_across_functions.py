@@ -161,3 +161,38 @@ def test_a_name_passed_through_a_method_that_returns_it_keeps_its_type(scaffold)
         "        second = self.swap(second, {'pk': pk})\n"
         "        second.update(paid=True)\n")})
     assert [line for path, line in _lg101_lines(scaffold) if path == "shop/adapter.py"] == [10, 13, 30]
+
+
+def test_a_loop_over_a_querysets_iterator_gives_its_instances(scaffold):
+    """`for post in qs.iterator(chunk_size=50)` (misago's signal receivers), also through
+    enumerate(); a values() queryset's iterator still gives dicts."""
+    from conftest import write_tree
+
+    write_tree(scaffold, {"shop/loops.py": (
+        "from shop.models import Customer, Order\n\n\n"
+        "def purge(customer: Customer):\n"
+        "    for order in customer.orders.filter(paid=False).iterator(chunk_size=50):\n"
+        "        order.delete()\n"
+        "    for index, order in enumerate(Order.objects.all().iterator()):\n"
+        "        order.save()\n"
+        "    for row in Order.objects.values('pk').iterator():\n"
+        "        row.update(total=2)\n"
+        "    pending = Order.objects.filter(paid=False).iterator()\n"
+        "    pending.clear()\n")})
+    assert [line for path, line in _lg101_lines(scaffold) if path == "shop/loops.py"] == [6, 8]
+
+
+def test_request_user_and_a_foreign_key_to_the_user_model_agree(tmp_path):
+    """A helper's `user` passed `request.user` (Django's User, standing for the swappable
+    one) at one call site and `reading.user` (a foreign key to AUTH_USER_MODEL) at another
+    holds the project's user model (misago's get_user_ban)."""
+    from conftest import write_tree
+
+    project = copy_fixture("framework_signatures", tmp_path)
+    write_tree(project, {
+        "blog/bans.py": "def ban(user):\n    user.is_active = False\n    user.save()\n",
+        "blog/moderation.py": (
+            "from blog.bans import ban\nfrom blog.models import Reading\n\n\n"
+            "def moderate(request):\n    ban(request.user)\n\n\n"
+            "def sweep():\n    for reading in Reading.objects.all():\n        ban(reading.user)\n")})
+    assert ("blog/bans.py", 3) in _lg101_lines(project)

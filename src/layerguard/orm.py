@@ -239,7 +239,8 @@ class OrmTyper:
             env = env.moved_to(origin.node)  # names in the value: as of where it was computed
         if origin.kind == "loop" and origin.index is not None and origin.node is not None:
             return self._loop_element(origin.node, origin.index, env)
-        value = self.type_of(origin.node, env) if origin.node is not None else None
+        node = _iterated(origin.node) if origin.kind == "loop" else origin.node
+        value = self.type_of(node, env) if node is not None else None
         if origin.kind == "assign-first-of-tuple" and value is not None and value.kind == "tuple":
             return value.elements[0] if value.elements else None
         if origin.kind == "assign-first-of-tuple":
@@ -302,7 +303,7 @@ class OrmTyper:
 
     def _item_of(self, iterable: ast.AST, env: dict[str, Origin]) -> OrmType | None:
         """What iterating `iterable` gives: an instance of a queryset's or list's model."""
-        value = self.type_of(iterable, env)
+        value = self.type_of(_iterated(iterable), env)
         return OrmType("instance", value.model) if value and value.kind in COLLECTION_KINDS else None
 
     def _parameter(self, origin: Origin) -> OrmType | None:
@@ -596,3 +597,11 @@ def _saves_instance(call: ast.Call, position: int) -> bool:
 
 def _is_none(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
+
+
+def _iterated(node: ast.AST) -> ast.AST:
+    """What a loop over `node` iterates: a queryset's `.iterator(chunk_size=...)` yields
+    what the queryset does (the call itself is no queryset: its result has no `update()`)."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "iterator":
+        node = node.func.value
+    return node

@@ -31,6 +31,7 @@ from __future__ import annotations
 import ast
 import pickle
 from collections import defaultdict
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from layerguard.facts import FunctionFact, FunctionSummary, dotted_name
@@ -137,7 +138,7 @@ class Solver:
             # As with call sites, an override returning something untypable is no evidence;
             # two typed ones disagreeing are unknown.
             typed = [returned for o in overrides if (returned := self.function_return(o)) is not None]
-            return _agreed(typed) if typed else None
+            return _agreed(typed, self.project.user_model) if typed else None
         return self.function_return(found, self_type)
 
     def _is_abstract(self, qualified: str) -> bool:
@@ -200,7 +201,7 @@ class Solver:
             return None
         types = [self.type_of_text(text, module, function, summary, self_type) if text else None
                  for text in summary.return_values if text not in ("None",)]
-        return _agreed(types) or self._common_base(types)
+        return _agreed(types, self.project.user_model) or self._common_base(types)
 
     def _common_base(self, types: list) -> OrmType | None:
         """`get_integration()` returning `Default(...)`, `Paprika(...)`...: instances of
@@ -276,7 +277,7 @@ class Solver:
             found = self.type_of_text(text, module, caller, summary, None)
             if found is not None:
                 passed.append(found)
-        return _agreed(passed)
+        return _agreed(passed, self.project.user_model)
 
     def _attribute(self, class_qualified: str, attribute: str) -> OrmType | None:
         for module, cls in self._ancestry(class_qualified):
@@ -292,7 +293,7 @@ class Solver:
                 for name, text in (summary.self_attributes if summary else ()):
                     if name == attribute:
                         types.append(self.type_of_text(text, module, function, summary, None) if text else None)
-        return _agreed(types)
+        return _agreed(types, self.project.user_model)
 
     # --------------------------------------------------------------- typing
     def annotation(self, text: str, module: ModuleInfo) -> OrmType | None:
@@ -420,7 +421,7 @@ class Solver:
                         rebindings.append(origin)  # `qs = qs.filter(...)`: typed from the other bindings below
                 else:
                     types.append(typer._type_of_origin(origin, rest))
-            seed = _agreed(types)
+            seed = _agreed(types, self.project.user_model)
             if seed is None or not rebindings:
                 return seed
             # A name built up step by step (`qs = M.objects.all()`, then `if x: qs = qs.filter(x=x)`)
@@ -583,19 +584,26 @@ def _reads(node: ast.AST, name: str) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
 
 
-def _agreed(types: list) -> OrmType | None:
+def _agreed(types: list, user_model: str | None = None) -> OrmType | None:
     """The one type all answers agree on; None if any is unknown or two disagree.
 
     Collections of one model agree as a list of it: `projects` bound to a queryset in one
     branch and to a helper's `Iterator[Project]` in the other holds Projects either way
-    (what a loop over it or an index gives), though only a list's operations are sure."""
+    (what a loop over it or an index gives), though only a list's operations are sure.
+    `request.user` and `get_user_model()` are Django's User standing for the swappable
+    user model: they agree with the project's `user_model` (`watched.user`, a foreign key
+    to AUTH_USER_MODEL), as that model."""
     if not types or any(t is None for t in types):
         return None
     first = types[0]
     if all(t == first for t in types[1:]):
         return first
     from layerguard.orm import COLLECTION_KINDS, OrmType
+    from layerguard.project import USER_MODEL
 
+    if user_model and user_model != USER_MODEL and any(t.model == USER_MODEL for t in types) \
+            and any(t.model == user_model for t in types):
+        return _agreed([replace(t, model=user_model) if t.model == USER_MODEL else t for t in types])
     if first.model and all(t.kind in COLLECTION_KINDS and t.model == first.model for t in types):
         return OrmType("list", first.model)
     return None
