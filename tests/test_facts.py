@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from layerguard.facts import extract_facts
 
 SOURCE = textwrap.dedent('''
@@ -159,3 +161,51 @@ def test_stored_facts_read_back_as_the_facts_they_were():
         assert ModuleFacts.from_stored(lazy.stored()) == facts
     # Every field whose default a class attribute holds is kept beside the bytes.
     assert set(ModuleFacts._EAGER) == {f.name for f in fields(ModuleFacts) if f.default is not MISSING}
+
+
+
+def test_a_meta_class_built_inside_a_function_is_read():
+    """ralph's viewsets build a serializer's `Meta` in a method and pass it to type()."""
+    facts = extract_facts(textwrap.dedent('''
+        class Viewset:
+            def get_serializer_class(self):
+                class Meta(Base.Meta):
+                    model = self.queryset.model
+                return type("SaveSerializer", (Base,), {"Meta": Meta})
+    ''').encode())
+    assert facts.parse_error is None
+    assert [c.name for c in facts.classes] == ["Viewset", "Meta"]
+
+
+def test_a_bug_of_layerguards_on_one_file_is_that_files_lg900_and_the_rest_is_checked(
+        monkeypatch, scaffold, tmp_path):
+    """The facts pass failing on a file (a bug, simulated here) reports that file and
+    checks every other one; LAYERGUARD_DEBUG=1 lets the error through."""
+    import json
+
+    from click.testing import CliRunner
+
+    import layerguard.facts
+    from conftest import write_tree
+    from layerguard.cli import main
+
+    visit_class = layerguard.facts._FactCollector.visit_ClassDef
+
+    def failing(self, node):
+        if node.name == "Trigger":
+            raise AttributeError("a bug")
+        return visit_class(self, node)
+
+    monkeypatch.setattr(layerguard.facts._FactCollector, "visit_ClassDef", failing)
+    write_tree(scaffold, {
+        "shop/odd.py": "class Trigger:\n    pass\n",
+        "shop/views.py": "from shop.models import Order\n\n\ndef pay(request):\n    Order.objects.create()\n"})
+    monkeypatch.chdir(scaffold)
+    monkeypatch.setenv("LAYERGUARD_CACHE_DIR", str(tmp_path / "cache"))
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--format", "json", "."])
+    found = {(v["code"], v["path"]): v["message"] for v in json.loads(result.output)["violations"]}
+    assert found[("LG900", "shop/odd.py")] == "could not parse this file: layerguard failed on it (AttributeError); please report this"
+    assert ("LG101", "shop/views.py") in found
+    monkeypatch.setenv("LAYERGUARD_DEBUG", "1")
+    with pytest.raises(AttributeError):
+        extract_facts(b"class Trigger:\n    pass\n")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import os
 import re
 import functools
 import pickle
@@ -368,6 +369,10 @@ def extract_facts(source: bytes) -> ModuleFacts:
         collector.visit(tree)
     except RecursionError:  # a safety net: the collector's walks are loops where depth is unbounded
         return ModuleFacts(parse_error="too deeply nested to read")
+    except Exception as error:  # a bug of layerguard's on this file costs this file, not the run
+        if os.environ.get("LAYERGUARD_DEBUG"):
+            raise
+        return ModuleFacts(parse_error=f"layerguard failed on it ({type(error).__name__}); please report this")
     facts = collector.facts
     facts.statement_spans.sort()
     if b"DJANGO_SETTINGS_MODULE" in source:  # a full walk only in the few files that can name one
@@ -554,7 +559,10 @@ class _FactCollector(ast.NodeVisitor):
             return
         if name in ("model", "serializer_class", "form_class") and (written := dotted_name(value)):
             cls.model_refs["Meta.model" if cls.name == "Meta" and name == "model" else name] = written
-            if cls.name == "Meta" and name == "model" and len(self._class_stack) > 1:
+            # A `Meta` built in a function (`type(name, bases, {"Meta": Meta})`, ralph's
+            # API viewsets) belongs to no class here.
+            if cls.name == "Meta" and name == "model" and len(self._class_stack) > 1 \
+                    and self._class_stack[-2] is not None:
                 self._class_stack[-2].model_refs["Meta.model"] = written
             return
         if name == "queryset" and (root := _queryset_model(value)):
