@@ -134,3 +134,23 @@ def test_send_task_on_a_celery_app_is_task_dispatch(scaffold):
                           "    current_app.send_task('reports.export')\n    client.send_task('not celery')\n"),
     })
     assert _found(scaffold, "shop/views.py") == [("LG201", "shop/views.py", 8), ("LG201", "shop/views.py", 9)]
+
+
+@pytest.mark.parametrize("field, write, found", [
+    ("PolymorphicManyToManyField(Tag)", "article.labels.add(1)", True),  # ralph's
+    ("SortedManyToManyField(Tag)", "article.labels.clear()", True),  # django-sortedm2m
+    ("ChainedForeignKey(Tag, on_delete=models.CASCADE)", "article.labels.save()", True),  # smart-selects
+    ("AutoOneToOneField(Tag, on_delete=models.CASCADE)", "article.labels.delete()", True),  # django-annoying
+    ("RichTextField()", "article.labels.clear()", False),  # look-alike: no relation, a value
+])
+def test_relation_fields_named_for_djangos_are_relations(scaffold, field, write, found):
+    """Third-party and project relation fields named for Django's (`*ManyToManyField`,
+    `*OneToOneField`, `*ForeignKey`): what they hold writes as Django's would."""
+    module = field.split("(")[0]
+    write_tree(scaffold, {
+        "shop/models.py": (scaffold / "shop/models.py").read_text()
+        + f"\n\nfrom fields.lib import {module}\n\n\nclass Article(models.Model):\n    labels = {field}\n",
+        "shop/views.py": f"from shop.models import Article\n\n\ndef publish(request):\n"
+                         f"    article = Article.objects.get(pk=1)\n    {write}\n",
+    })
+    assert _found(scaffold, "shop/views.py") == ([("LG101", "shop/views.py", 6)] if found else [])

@@ -28,6 +28,10 @@ RELATION_FIELDS = {"ForeignKey": "fk", "OneToOneField": "o2o", "ManyToManyField"
                    "GenericRelation": "generic", "ParentalKey": "fk", "ParentalManyToManyField": "m2m",
                    "TreeForeignKey": "fk", "TreeOneToOneField": "o2o", "TreeManyToManyField": "m2m",
                    "GenericForeignKey": "gfk"}
+# Relation fields of third-party packages and projects, named for Django's: django-sortedm2m's
+# SortedManyToManyField, smart-selects' ChainedForeignKey, django-polymorphic's and ralph's
+# PolymorphicManyToManyField, django-annoying's AutoOneToOneField.
+RELATION_FIELD_SUFFIXES = (("ManyToManyField", "m2m"), ("OneToOneField", "o2o"), ("ForeignKey", "fk"))
 # A file field's value is a FieldFile whose `save(name, content)` and `delete()` also save
 # the instance (`save=True` by default): Django's, and third-party ones named for them
 # (easy-thumbnails' ThumbnailerImageField, VersatileImageField).
@@ -575,8 +579,10 @@ class _FactCollector(ast.NodeVisitor):
             return
         callee = dotted_name(value.func) or ""
         last = callee.rsplit(".", 1)[-1]
-        if last in RELATION_FIELDS:
-            cls.fields.append(_field_fact(name, callee, RELATION_FIELDS[last], value))
+        kind = RELATION_FIELDS.get(last) or next((kind for suffix, kind in RELATION_FIELD_SUFFIXES
+                                                  if last.endswith(suffix)), None)
+        if kind is not None:
+            cls.fields.append(_field_fact(name, callee, kind, value))
         elif last.endswith(TAGGABLE_MANAGER_SUFFIX):
             # django-taggit's `tags = TaggableManager()` is a many-to-many field, not a manager:
             # `question.tags.add("x")` writes. Its target is `to=` (taggit's Tag by default,
