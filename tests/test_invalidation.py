@@ -78,6 +78,13 @@ CASES = [
          {"shop/tasks.py": "from shop.helpers import close\nfrom shop.models import Order\n\n\n"
                            "def tick():\n    close(Order.objects.get(pk=1))\n"},
          "shop/helpers.py", "LG101"),
+    Case("a Django model field declared on a class of a base layerguard does not know",
+         {"shop/articles.py": "from auditing.bases import Audited\n\n\nclass Article(Audited):\n    pass\n",
+          "shop/views.py": "from shop.articles import Article\n\n\ndef publish(request):\n"
+                           "    Article.objects.create(title=1)\n"},
+         {"shop/articles.py": "from django.db import models\nfrom auditing.bases import Audited\n\n\n"
+                              "class Article(Audited):\n    data = models.JSONField()\n"},
+         "shop/views.py", "LG101"),
     Case("an attribute a base class in another file sets in __init__",
          {"shop/loaders.py": "class Loader:\n    def __init__(self):\n        self.order = None\n",
           "shop/views.py": "from shop.loaders import Loader\n\n\nclass Pay(Loader):\n"
