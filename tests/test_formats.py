@@ -152,3 +152,24 @@ def test_indented_json_leaves_what_it_does_not_lay_out_to_the_standard_library()
 
     for value in [{1: "a"}, {None: [1]}, (1, (2,)), [Text("x"), True, 10**40, float("inf")]]:
         assert indented_json.dumps(value) == json.dumps(value, indent=2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["LG101", "LG201", "LG900"]), st.text(), st.integers(1, 10**6),
+                          st.text(), st.none() | st.text(), st.sampled_from(["none", "safe", "unsafe"]),
+                          st.text()), max_size=5))
+def test_the_json_format_lays_out_violations_as_the_standard_library(entries):
+    """json_format lays the violations out with a template of its own: the output is still
+    `json.dumps(document, indent=2)` byte for byte, whatever the strings hold."""
+    from layerguard.report import Report
+    from layerguard.reporters.json_format import render
+    from layerguard.violation import Violation
+
+    violations = [Violation(path=path, line=line, column=1, code=code, end_line=line, end_column=2,
+                            message=message, app=app, fingerprint="f" * 16, fix=fix, fix_note=note)
+                  for code, path, line, message, app, fix, note in entries]
+    text = render(Report(violations=violations, files=3))
+    document = json.loads(text)
+    assert text == json.dumps(document, indent=2) + "\n"
+    assert [(v["path"], v["line"], v["message"], v["app"], v["fix_note"]) for v in document["violations"]] == [
+        (path, line, message, app, note) for _, path, line, message, app, _, note in entries]
