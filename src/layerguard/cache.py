@@ -27,12 +27,12 @@ half a file; the last writer wins. An unreadable or corrupt cache is ignored and
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import tempfile
 from pathlib import Path
 
+from layerguard.hashes import blake2b, sha256
 from layerguard.runrecord import cache_directory, code_version  # noqa: F401 (code_version: re-exported)
 
 FORMAT = 2  # 2: facts stored one by one (ModuleFacts.stored)
@@ -48,7 +48,7 @@ def default_cache_dir() -> Path:
 
 
 def content_hash(source: bytes) -> str:
-    return hashlib.blake2b(source, digest_size=16).hexdigest()
+    return blake2b(source, digest_size=16).hexdigest()
 
 
 class Cache:
@@ -56,7 +56,7 @@ class Cache:
 
     def __init__(self, root: Path, enabled: bool = True, directory: Path | None = None):
         self.enabled = enabled
-        key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+        key = sha256(str(root.resolve()).encode()).hexdigest()[:16]
         self.directory = directory or default_cache_dir()
         version = code_version()
         self.index_file = self.directory / f"{key}-{version}-index.pickle"

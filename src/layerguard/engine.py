@@ -11,7 +11,6 @@ parser.
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import posixpath
 import re
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from layerguard import __version__, headstart, runrecord
+from layerguard.hashes import blake2b
 from layerguard import snapshot as tree_snapshot
 from layerguard.baseline import BaselineEntry, apply_baseline, entries_for
 from layerguard.cache import Cache, content_hash
@@ -175,7 +175,7 @@ def _signatures_only(digests: dict[str, str], cache: Cache) -> dict[str, str] | 
 
 
 def _key(*parts: object) -> str:
-    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+    return blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
 RARE_COLLECTION_THRESHOLDS = (100_000, 50, 100)

@@ -1047,7 +1047,7 @@ def signature(facts: ModuleFacts) -> str:
     Two versions of a file with the same signature give every *other* file the same
     verdicts, so a cache may keep theirs when only this file's lines moved.
     """
-    import hashlib
+    from layerguard.hashes import blake2b
 
     public = (
         facts.parse_error,
@@ -1073,7 +1073,7 @@ def signature(facts: ModuleFacts) -> str:
         sorted((name, sorted(items.items())) for name, items in facts.class_annotations.items()),
         sorted((name, sorted(items.items())) for name, items in facts.manager_classes.items()),
     )
-    return hashlib.blake2b(repr(public).encode(), digest_size=16).hexdigest()
+    return blake2b(repr(public).encode(), digest_size=16).hexdigest()
 
 
 def extract_with_signature(source: bytes) -> tuple[ModuleFacts, str]:

@@ -4,7 +4,6 @@ Knows nothing of where a violation came from (semgrep or Python)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -12,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from layerguard.discover import PathMatcher
 from layerguard.facts import ModuleFacts
+from layerguard.hashes import sha256
 from layerguard.violation import Violation
 
 # `# noqa`, `# noqa: LG101`, `# noqa: LG201, LG101`  (a bare `# noqa` suppresses all, as in flake8/ruff)
@@ -97,7 +97,7 @@ def fingerprints(violations: list[Violation], sources: Mapping[str, bytes]) -> l
         key = (violation.code, violation.path, normalised_line(lines, violation.line))
         occurrence = seen[key]
         seen[key] += 1
-        digest = hashlib.sha256("\x1f".join([*key, str(occurrence)]).encode("utf-8")).hexdigest()[:16]
+        digest = sha256("\x1f".join([*key, str(occurrence)]).encode("utf-8")).hexdigest()[:16]
         result.append(digest)
     return result
 

@@ -31,12 +31,8 @@ import os
 import pickle
 import sys
 
-try:  # hashlib would load OpenSSL too (~15 ms at start-up); blake2b is built in
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover
-    from hashlib import blake2b
-
 from layerguard import __version__
+from layerguard.hashes import blake2b
 
 FORMAT = 1
 # Options a replay may stand for; anything else (a new option, --fix, --diff) runs normally.
