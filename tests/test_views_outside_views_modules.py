@@ -26,3 +26,29 @@ def test_the_view_message_names_the_service_module(tmp_path):
     result = run_cli("check", "--select", "LG201", "--format", "json", "shop/routes.py", cwd=project)
     messages = [v["message"] for v in result.json["violations"]]
     assert messages[0] == "notify() sends mail in a view; move it to shop/services.py"
+
+
+def test_a_module_both_globs_name_takes_the_role_of_the_deeper_part_of_its_path(scaffold):
+    """`services/views/edit.py` (shuup's admin module for shipping and payment services)
+    is a view module; `views/services.py` is a service module."""
+    from conftest import write_tree
+
+    write_tree(scaffold, {
+        "shop/services/__init__.py": "",
+        "shop/services/views/__init__.py": "",
+        "shop/services/views/edit.py": (
+            "from django.http import HttpResponse\n\nfrom shop.models import Order\n\n\n"
+            "def edit(request):\n    Order.objects.create(total=1)\n    return HttpResponse()\n"),
+        "shop/views/__init__.py": "",
+        "shop/views/services.py": (
+            "from shop.models import Order\n\n\n"
+            "def order_create(request):\n    return Order.objects.create(total=1)\n"),
+    })
+    result = run_cli("check", "--select", "LG101,LG501", "--format", "json", ".", cwd=scaffold)
+    assert sorted((code, path, line) for code, path, line in result.found() if "/services" in path) == [
+        ("LG101", "shop/services/views/edit.py", 7),  # a write in a view
+        ("LG501", "shop/views/services.py", 4),  # a service taking the request
+    ]
+    messages = {v["path"]: v["message"] for v in result.json["violations"]}
+    assert messages["shop/services/views/edit.py"] == (
+        "Order.objects.create() writes to the database in a view; move it to shop/services/")

@@ -186,10 +186,16 @@ class ProjectModel:
 
     # ---------------------------------------------------------------- roles
     def is_service_module(self, path: str) -> bool:
-        return self._service.matches(path)
+        return self._service.matches(path) and not self._deeper_view(path, self._service)
 
     def is_selector_module(self, path: str) -> bool:
-        return self._selector.matches(path)
+        return self._selector.matches(path) and not self._deeper_view(path, self._selector)
+
+    def _deeper_view(self, path: str, layer: PathMatcher) -> bool:
+        """Whether a module both globs name is a view module by a deeper part of its path:
+        shuup's `admin/modules/services/views/_edit.py` is the views of its admin module
+        for shipping and payment services, `views/services.py` a service module."""
+        return self._view.matches(path) and _naming_depth(self._view, path) > _naming_depth(layer, path)
 
     def is_view_module(self, path: str) -> bool:
         """A module named like one (`view-modules`); an `api.py` or `apis.py` only when it
@@ -204,6 +210,9 @@ class ProjectModel:
         everything in it is view code (the SPEC's rule), helpers included."""
         if not self._view.matches(path):
             return False
+        if any(layer.matches(path) and _naming_depth(layer, path) > _naming_depth(self._view, path)
+               for layer in (self._service, self._selector)):
+            return False  # `views/services.py`: the file's own name is deeper (_deeper_view)
         if PurePosixPath(path).name not in AMBIGUOUS_VIEW_MODULE_NAMES:
             return True
         cache = self.__dict__.setdefault("_view_module_cache", {})
@@ -893,6 +902,16 @@ def _absolute(module: str, level: int, package: str) -> str:
     if module:
         return f"{base}.{module}" if base else module
     return base
+
+
+def _naming_depth(globs: PathMatcher, path: str) -> int:
+    """Which part of `path` makes `globs` match it: the deepest directory without which
+    they no longer do, else the file's own name (the last part)."""
+    parts = path.split("/")
+    for index in range(len(parts) - 2, -1, -1):
+        if not globs.matches("/".join(parts[:index] + parts[index + 1:])):
+            return index
+    return len(parts) - 1
 
 
 def _is_external_model(qualified: str) -> bool:
