@@ -196,3 +196,31 @@ def test_request_user_and_a_foreign_key_to_the_user_model_agree(tmp_path):
             "def moderate(request):\n    ban(request.user)\n\n\n"
             "def sweep():\n    for reading in Reading.objects.all():\n        ban(reading.user)\n")})
     assert ("blog/bans.py", 3) in _lg101_lines(project)
+
+
+def test_a_model_class_attribute_and_a_name_bound_to_none_first_are_typed(scaffold):
+    """`model = Basket` in a class body (shuup's basket storage, django-cms's tree
+    helper): `self.model(...)` and `self.model.objects...first()` are its instances; a
+    name bound to None before the branches that bind it holds what they bind."""
+    from conftest import write_tree
+
+    write_tree(scaffold, {"shop/storage.py": (
+        "from shop.forms import OrderForm\nfrom shop.models import Order\n\n\n"
+        "class Storage:\n"
+        "    model = Order\n\n"
+        "    def load(self, key):\n"
+        "        stored = None\n"
+        "        if key:\n"
+        "            stored = self.model.objects.filter(pk=key).first()\n"
+        "        if not stored:\n"
+        "            stored = self.model(total=1)\n"
+        "        return stored\n\n"
+        "    def save(self, key):\n"
+        "        self.load(key).save()\n\n\n"
+        "class Forms:\n"  # look-alike: a `model` attribute that is no model
+        "    model = OrderForm\n\n"
+        "    def build(self):\n"
+        "        return self.model(data={})\n\n"
+        "    def save(self):\n"
+        "        self.build().save()\n")})
+    assert [line for path, line in _lg101_lines(scaffold) if path == "shop/storage.py"] == [17]

@@ -455,7 +455,12 @@ class OrmTyper:
                     and method == "model_class":
                 return OrmType("class", None)
             if base is not None and base.kind == "object" and base.model:
-                return self.solver.method_return(base.model, method)
+                returned = self.solver.method_return(base.model, method)
+                if returned is None:  # `self.model(...)`: an attribute holding a model class, called
+                    held = self.type_of(func, env)
+                    if held is not None and held.kind == "class" and held.model:
+                        return OrmType("instance", held.model)
+                return returned
             if base is not None and base.kind == "instance" and self.project.is_project_model(base.model):
                 # a model method: `order.latest_invoice()`
                 return self.solver.method_return(base.model, method, OrmType("instance", base.model))

@@ -293,6 +293,16 @@ class Solver:
                 for name, text in (summary.self_attributes if summary else ()):
                     if name == attribute:
                         types.append(self.type_of_text(text, module, function, summary, None) if text else None)
+        if not types and attribute == "model":
+            from layerguard.orm import OrmType
+
+            # `model = Basket` in the class body (a storage's, a helper's; views and admins
+            # have theirs from the framework): `self.model` is that model class.
+            for module, cls in self._ancestry(class_qualified):
+                written = cls.model_refs.get("model")
+                if written:
+                    qualified = self.project.resolve(module, written)
+                    return OrmType("class", qualified) if self.project.is_model_class(qualified) else None
         return _agreed(types, self.project.user_model)
 
     # --------------------------------------------------------------- typing
@@ -409,6 +419,8 @@ class Solver:
             typer = self.typer(environment.module, environment.function)
             types, rebindings = [], []
             for kind, text in environment.summary.bindings.get(name, ()):
+                if kind == "assign" and text == "None":
+                    continue  # `stored = None` before the branches that bind it: no evidence either way
                 node = self._parse(text) if text else None
                 if node is None or kind in ("unknown",):
                     return None
