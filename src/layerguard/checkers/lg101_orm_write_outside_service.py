@@ -1108,6 +1108,38 @@ class Importer:
         for row in rows:
             self.finish(self.parse(row))
 """}),
+        # A queryset's `.iterator()` gives its instances; a name passed through a method that
+        # returns it keeps its model; a class's `model = Order` types `self.model`; a name
+        # bound to None before the branches that bind it holds what they bind.
+        Example("""
+            from shop.models import Order
+
+            class Sync:
+                model = Order
+
+                def pass_through(self, order):
+                    return order
+
+                def purge(self):
+                    for order in Order.objects.filter(paid=False).iterator(chunk_size=50):
+                        order.delete()  # expect
+
+                def close(self, pk):
+                    order = Order.objects.get(pk=pk)
+                    order = self.pass_through(order=order)
+                    order.save()  # expect
+
+                def load(self, pk):
+                    stored = None
+                    if pk:
+                        stored = self.model.objects.filter(pk=pk).first()
+                    if not stored:
+                        stored = self.model(total=0)
+                    return stored
+
+                def store(self, pk):
+                    self.load(pk).save()  # expect
+            """, path="shop/sync.py"),
     ]
 
     VALID = [
@@ -1450,6 +1482,32 @@ class Importer:
             def touch(request):
                 first_or_all(True).update(paid=True)
             """),
+        # A values() queryset's iterator gives dicts; a method that rebinds its parameter
+        # before returning it does not pass the caller's value through; a `model`
+        # attribute naming a form is no model.
+        Example("""
+            from shop.forms import OrderForm
+            from shop.models import Order
+
+            class Sync:
+                model = OrderForm
+
+                def replace(self, order):
+                    order = {"pk": order}
+                    return order
+
+                def rows(self):
+                    for row in Order.objects.values("pk").iterator():
+                        row.update(seen=True)
+
+                def close(self, pk):
+                    order = Order.objects.get(pk=pk)
+                    order = self.replace(order)
+                    order.update(paid=True)
+
+                def build(self):
+                    return self.model(data={})
+            """, path="shop/sync.py"),
     ]
 
     def check_match(self, match: SemgrepMatch, rule: SemgrepRule, context: FileContext) -> Violation | None:
