@@ -224,3 +224,36 @@ def test_a_model_class_attribute_and_a_name_bound_to_none_first_are_typed(scaffo
         "    def save(self):\n"
         "        self.build().save()\n")})
     assert [line for path, line in _lg101_lines(scaffold) if path == "shop/storage.py"] == [17]
+
+
+def test_a_property_gives_what_its_getter_returns(tmp_path):
+    """`org.admin_usergroup.user_set.add(user)` (peeringdb), `self.object.order.notes.create()`
+    (django-oscar): an attribute that is a `@property` or `@cached_property` of a project
+    class is what the getter returns; a property returning a dict and a method read
+    without a call are not."""
+    from conftest import write_tree
+
+    project = copy_fixture("framework_signatures", tmp_path)
+    write_tree(project, {
+        "blog/teams.py": (
+            "from functools import cached_property\n\n"
+            "from django.contrib.auth.models import Group\n"
+            "from django.db import models\n\n\n"
+            "class Team(models.Model):\n"
+            "    name = models.CharField(max_length=20)\n\n"
+            "    @property\n"
+            "    def group(self):\n"
+            "        return Group.objects.get(name=self.name)\n\n"
+            "    @cached_property\n"
+            "    def options(self):\n"
+            "        return {'name': self.name}\n\n"
+            "    def members(self):\n"
+            "        return Group.objects.all()\n"),
+        "blog/teamwork.py": (
+            "from blog.teams import Team\n\n\n"
+            "def join(user, pk):\n"
+            "    team = Team.objects.get(pk=pk)\n"
+            "    team.group.user_set.add(user)\n"
+            "    team.options.update(seen=True)\n"
+            "    team.members.update(seen=True)\n")})
+    assert [line for path, line in _lg101_lines(project) if path == "blog/teamwork.py"] == [6]

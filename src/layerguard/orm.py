@@ -375,7 +375,10 @@ class OrmTyper:
         if base.kind == "m2m-field":
             return OrmType("class", base.model) if node.attr == "through" else None
         if base.kind == "instance":
-            return self._relation(base.model, node.attr)
+            related = self._relation(base.model, node.attr)
+            if related is None and base.model and self.project.is_project_model(base.model):
+                return self.solver.property_value(base.model, node.attr, base)  # `org.admin_usergroup`
+            return related
         if base.kind in ("manager", "queryset", "related") and node.attr == "model":
             return OrmType("class", base.model)  # Django's `Manager.model`, `QuerySet.model`
         return None

@@ -36,6 +36,9 @@ from typing import TYPE_CHECKING
 
 from layerguard.facts import FunctionFact, FunctionSummary, dotted_name
 
+# Decorators whose method is read as an attribute: what the getter returns is the value.
+PROPERTY_DECORATORS = ("property", "cached_property")
+
 if TYPE_CHECKING:
     from layerguard.orm import OrmType, Origin
     from layerguard.project import ModuleInfo, ProjectModel
@@ -293,6 +296,12 @@ class Solver:
                 for name, text in (summary.self_attributes if summary else ()):
                     if name == attribute:
                         types.append(self.type_of_text(text, module, function, summary, None) if text else None)
+        if not types:
+            from layerguard.orm import OrmType
+
+            found = self.property_value(class_qualified, attribute, OrmType("object", class_qualified))
+            if found is not None:
+                return found
         if not types and attribute == "model":
             from layerguard.orm import OrmType
 
@@ -530,6 +539,18 @@ class Solver:
             return qualified
         local = f"{module.name}.{callee}"
         return local if local in self.functions else qualified
+
+    def property_value(self, class_qualified: str, attribute: str, self_type: OrmType) -> OrmType | None:
+        """What `obj.attribute` gives when the project class or an ancestor defines it as a
+        property (`@property`, `@cached_property`): what the getter returns (peeringdb's
+        `org.admin_usergroup`, a `Group.objects.get(...)`)."""
+        method = self._method(class_qualified, attribute)
+        if method is None:
+            return None
+        _, function = self.functions[method]
+        if not any(d.rsplit(".", 1)[-1] in PROPERTY_DECORATORS for d in function.decorators if d):
+            return None
+        return self.function_return(method, self_type)
 
     def _method(self, class_qualified: str, method: str) -> str | None:
         for module, cls in self._ancestry(class_qualified):
