@@ -257,3 +257,28 @@ def test_a_property_gives_what_its_getter_returns(tmp_path):
             "    team.options.update(seen=True)\n"
             "    team.members.update(seen=True)\n")})
     assert [line for path, line in _lg101_lines(project) if path == "blog/teamwork.py"] == [6]
+
+
+def test_what_the_framework_passes_is_followed_into_the_helpers_it_is_passed_to(scaffold):
+    """An admin action's queryset and a signal receiver's instance are typed by the
+    framework (typemodel/signatures.py); a helper in another module that is passed them
+    (kiwi's `user_utils.deactivate(user)` in an admin action, shuup's signal handler's
+    `set_shop_product_category(instance)`) holds them too."""
+    from conftest import write_tree
+
+    write_tree(scaffold, {
+        "shop/helpers.py": "def close(order):\n    order.save()\n\n\ndef touch(order):\n    order.delete()\n",
+        "shop/admin.py": (
+            "from django.contrib import admin\n\nfrom shop import helpers\nfrom shop.models import Order\n\n\n"
+            "@admin.register(Order)\nclass OrderAdmin(admin.ModelAdmin):\n"
+            "    actions = [\"close_selected\"]\n\n"
+            "    @admin.action(description=\"Close\")\n"
+            "    def close_selected(self, request, queryset):\n"
+            "        for order in queryset:\n"
+            "            helpers.close(order)\n"),
+        "shop/signals.py": (
+            "from django.db.models.signals import post_save\nfrom django.dispatch import receiver\n\n"
+            "from shop import helpers\nfrom shop.models import Order\n\n\n"
+            "@receiver(post_save, sender=Order)\ndef on_save(sender, instance, **kwargs):\n"
+            "    helpers.touch(instance)\n")})
+    assert [line for path, line in _lg101_lines(scaffold) if path == "shop/helpers.py"] == [2, 6]

@@ -320,6 +320,13 @@ class OrmTyper:
                 return None
             owner_class = f"{module.name}.{function.class_qualname}"
             return None if self.project.is_model_class(owner_class) else OrmType("object", owner_class)
+        names = [name for name, _ in function.params]
+        if self.framework is not None and origin.name in names:
+            # What Django, DRF or the admin pass (an admin action's queryset, a receiver's
+            # instance), as in a checked file: followed into the functions it is passed to.
+            known = self.framework.parameter(module, function, origin.name, names.index(origin.name))
+            if known is not None:
+                return known
         return self.solver.parameter(origin.owner, origin.name)
 
     def _model_by_string(self, annotation: str) -> OrmType | None:
