@@ -15,7 +15,8 @@ import pytest
 
 from conftest import write_tree
 
-from layerguard.runrecord import Inputs, digest, eligible, stat_identity
+from layerguard.hashes import content_hash as digest
+from layerguard.runrecord import Inputs, eligible, stat_identity
 
 VIEW = "from shop.models import Order\n\n\ndef create(request):\n    Order.objects.create()\n"
 CLEAN = "from shop.models import Order\n\n\ndef create(request):\n    return Order.objects.all()\n"

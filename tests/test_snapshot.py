@@ -15,7 +15,8 @@ from layerguard import snapshot as tree_snapshot
 from layerguard.checkers import rule_catalog
 from layerguard.config import load_settings
 from layerguard.discover import Discovery
-from layerguard.runrecord import digest, stat_identity
+from layerguard.hashes import content_hash as digest
+from layerguard.runrecord import stat_identity
 from layerguard.semgrep import RunningSemgrep
 from layerguard.snapshot import RACY_MARGIN_NS, Sources, load, save
 

@@ -32,7 +32,7 @@ import pickle
 import tempfile
 from pathlib import Path
 
-from layerguard.hashes import blake2b, sha256
+from layerguard.hashes import content_hash, sha256  # noqa: F401 (content_hash: re-exported)
 from layerguard.runrecord import cache_directory, code_version  # noqa: F401 (code_version: re-exported)
 
 FORMAT = 2  # 2: facts stored one by one (ModuleFacts.stored)
@@ -45,10 +45,6 @@ def default_cache_dir() -> Path:
     return Path(cache_directory())
 
 
-
-
-def content_hash(source: bytes) -> str:
-    return blake2b(source, digest_size=16).hexdigest()
 
 
 class Cache:

@@ -16,4 +16,9 @@ except ImportError:
     except ImportError:  # pragma: no cover
         from hashlib import sha256
 
-__all__ = ["blake2b", "sha256"]
+__all__ = ["blake2b", "content_hash", "sha256"]
+
+
+def content_hash(data: bytes) -> str:
+    """The key of a file's bytes in the cache, the run records and the tree snapshot."""
+    return blake2b(data, digest_size=16).hexdigest()

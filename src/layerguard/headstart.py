@@ -86,7 +86,7 @@ def _start(plan: SemgrepPlan, relative: list[str]) -> None:
     global _STARTED
     if not relative:
         return
-    from layerguard.runrecord import digest as content_hash  # cache.content_hash, without importing the cache
+    from layerguard.hashes import content_hash
 
     prefix = plan.root.rstrip(os.sep) + os.sep
     prefilter = re.compile(plan.prefilter.encode("utf-8")) if plan.prefilter is not None else None

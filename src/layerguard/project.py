@@ -186,16 +186,10 @@ class ProjectModel:
 
     # ---------------------------------------------------------------- roles
     def is_service_module(self, path: str) -> bool:
-        return self._service.matches(path) and not self._deeper_view(path, self._service)
+        return self._service.matches(path) and not _outranked(path, self._service, (self._view,))
 
     def is_selector_module(self, path: str) -> bool:
-        return self._selector.matches(path) and not self._deeper_view(path, self._selector)
-
-    def _deeper_view(self, path: str, layer: PathMatcher) -> bool:
-        """Whether a module both globs name is a view module by a deeper part of its path:
-        shuup's `admin/modules/services/views/_edit.py` is the views of its admin module
-        for shipping and payment services, `views/services.py` a service module."""
-        return self._view.matches(path) and _naming_depth(self._view, path) > _naming_depth(layer, path)
+        return self._selector.matches(path) and not _outranked(path, self._selector, (self._view,))
 
     def is_view_module(self, path: str) -> bool:
         """A module named like one (`view-modules`); an `api.py` or `apis.py` only when it
@@ -208,11 +202,8 @@ class ProjectModel:
         `django.shortcuts`, DRF...: a view answers with a response; cms's
         `can_change_page(request)` is a helper). Once a module is a view module,
         everything in it is view code (the SPEC's rule), helpers included."""
-        if not self._view.matches(path):
+        if not self._view.matches(path) or _outranked(path, self._view, (self._service, self._selector)):
             return False
-        if any(layer.matches(path) and _naming_depth(layer, path) > _naming_depth(self._view, path)
-               for layer in (self._service, self._selector)):
-            return False  # `views/services.py`: the file's own name is deeper (_deeper_view)
         if PurePosixPath(path).name not in AMBIGUOUS_VIEW_MODULE_NAMES:
             return True
         cache = self.__dict__.setdefault("_view_module_cache", {})
@@ -902,6 +893,14 @@ def _absolute(module: str, level: int, package: str) -> str:
     if module:
         return f"{base}.{module}" if base else module
     return base
+
+
+def _outranked(path: str, role: PathMatcher, others: tuple[PathMatcher, ...]) -> bool:
+    """Whether another role's globs also name `path`, by a deeper part of it: a module
+    takes the role of the deepest part of its path that names one. shuup's
+    `admin/modules/services/views/_edit.py` is the views of its admin module for shipping
+    and payment services; `views/services.py` is a service module."""
+    return any(other.matches(path) and _naming_depth(other, path) > _naming_depth(role, path) for other in others)
 
 
 def _naming_depth(globs: PathMatcher, path: str) -> int:

@@ -32,7 +32,7 @@ import pickle
 import sys
 
 from layerguard import __version__
-from layerguard.hashes import blake2b
+from layerguard.hashes import blake2b, content_hash
 
 FORMAT = 1
 # Options a replay may stand for; anything else (a new option, --fix, --diff) runs normally.
@@ -47,10 +47,6 @@ def stat_identity(status: os.stat_result) -> tuple:
 
 def dir_identity(status: os.stat_result) -> tuple:
     return (status.st_mtime_ns, status.st_ctime_ns, status.st_ino, status.st_dev)
-
-
-def digest(data: bytes) -> str:
-    return blake2b(data, digest_size=16).hexdigest()
 
 
 def cache_directory() -> str:
@@ -138,7 +134,7 @@ class Inputs:
             return
         except OSError:
             identity, data = None, b""
-        self.files[path] = (identity, digest(data))
+        self.files[path] = (identity, content_hash(data))
 
     def add_optional(self, path: str) -> None:
         if os.path.lexists(path) or os.path.isfile(path):
@@ -180,7 +176,7 @@ class Inputs:
             elif status.st_mtime_ns >= written_ns:  # racily clean: compare the bytes
                 try:
                     with open(path, "rb") as handle:
-                        if digest(handle.read()) != expected:
+                        if content_hash(handle.read()) != expected:
                             changed.append(path)
                 except OSError:
                     changed.append(path)

@@ -31,7 +31,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from layerguard.discover import Discovery, ReadProblem, read_source
-from layerguard.runrecord import digest, directories_unchanged, stat_identity
+from layerguard.hashes import content_hash
+from layerguard.runrecord import directories_unchanged, stat_identity
 
 FORMAT = 1
 RACY_MARGIN_NS = 2_000_000_000
@@ -131,7 +132,7 @@ class Sources(Mapping):
             from layerguard.facts import unreadable_source
 
             source = unreadable_source(source.reason)
-        actual = digest(source)
+        actual = content_hash(source)
         if actual != expected:
             self.changed.add(path)
             self.untrusted.add(path)

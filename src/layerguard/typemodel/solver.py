@@ -224,15 +224,10 @@ class Solver:
         if found is None:
             return None
         _, function = found
-        names = [parameter for parameter, _ in function.params]
-        if name not in names:
+        position = _call_position(function, name)
+        if position is None:
             return None
-        position = names.index(name)
         is_method = function.class_qualname is not None
-        if is_method and not any(d.endswith("staticmethod") for d in function.decorators):
-            position -= 1  # `self` / `cls`
-            if position < 0:
-                return None
         # Each call site that passes a value layerguard can type is evidence; one that passes
         # something untypable (`f(form.cleaned_data["user"])`, the default, `*args`, or a call
         # on a receiver that may or may not be this function) is none, either way: the
@@ -296,15 +291,12 @@ class Solver:
                 for name, text in (summary.self_attributes if summary else ()):
                     if name == attribute:
                         types.append(self.type_of_text(text, module, function, summary, None) if text else None)
-        if not types:
-            from layerguard.orm import OrmType
+        if types:
+            return _agreed(types, self.project.user_model)
+        from layerguard.orm import OrmType
 
-            found = self.property_value(class_qualified, attribute, OrmType("object", class_qualified))
-            if found is not None:
-                return found
-        if not types and attribute == "model":
-            from layerguard.orm import OrmType
-
+        found = self.property_value(class_qualified, attribute, OrmType("object", class_qualified))
+        if found is None and attribute == "model":
             # `model = Basket` in the class body (a storage's, a helper's; views and admins
             # have theirs from the framework): `self.model` is that model class.
             for module, cls in self._ancestry(class_qualified):
@@ -312,7 +304,7 @@ class Solver:
                 if written:
                     qualified = self.project.resolve(module, written)
                     return OrmType("class", qualified) if self.project.is_model_class(qualified) else None
-        return _agreed(types, self.project.user_model)
+        return found
 
     # --------------------------------------------------------------- typing
     def annotation(self, text: str, module: ModuleInfo) -> OrmType | None:
@@ -467,14 +459,11 @@ class Solver:
         module, function = found
         summary = module.facts.summaries.get(function.qualname)
         returned = {text for text in (summary.return_values if summary else ()) if text != "None"}
-        names = [parameter for parameter, _ in function.params]
-        if len(returned) != 1 or (parameter := returned.pop()) not in names or parameter in summary.bindings:
+        if len(returned) != 1 or (parameter := returned.pop()) in summary.bindings \
+                or (position := _call_position(function, parameter)) is None:
             return False
-        position = names.index(parameter)
-        if function.class_qualname is not None and not any(d.endswith("staticmethod") for d in function.decorators):
-            position -= 1  # `self` / `cls`
         passed = next((keyword.value for keyword in node.keywords if keyword.arg == parameter), None)
-        if passed is None and 0 <= position < len(node.args):
+        if passed is None and position < len(node.args):
             passed = node.args[position]
         return isinstance(passed, ast.Name) and passed.id == name
 
@@ -611,6 +600,18 @@ class _Environment(dict):
     def without(self, name: str, origin=None) -> _Environment:
         return _Environment({k: v for k, v in self.items() if k != name}, self.solver, self.module, self.function,
                             self.summary, self.self_type)
+
+
+def _call_position(function: FunctionFact, name: str) -> int | None:
+    """Where a call passes parameter `name` positionally (`self` / `cls` not counted);
+    None for no such parameter, or for `self` itself."""
+    names = [parameter for parameter, _ in function.params]
+    if name not in names:
+        return None
+    position = names.index(name)
+    if function.class_qualname is not None and not any(d.endswith("staticmethod") for d in function.decorators):
+        position -= 1  # `self` / `cls`
+    return position if position >= 0 else None
 
 
 def _reads(node: ast.AST, name: str) -> bool:
