@@ -367,3 +367,32 @@ def test_a_re_check_reads_the_rules_from_the_cache_not_their_yaml(scaffold, tmp_
     assert " yaml" not in again.stderr and again.returncode == 1
     assert again.stdout == _run(scaffold, tmp_path / "none", "--no-cache").stdout
     assert again.stdout.count('"code": "LG101"') == 2
+
+
+def test_a_cold_run_prunes_what_nothing_has_used_for_a_week(scaffold, tmp_path):
+    """Another version's files go once the newest of them is a week old; its fresher
+    files, this version's own, unrelated files and recent records stay."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    week_and_a_day = 8 * 24 * 3600
+    old_version = [cache / f"{'a' * 16}-{'1' * 16}-{kind}.pickle" for kind in ("index", "facts", "tree")]
+    in_use_by_another_install = [cache / f"{'a' * 16}-{'2' * 16}-{kind}.pickle" for kind in ("index", "facts")]
+    old_record, fresh_record = cache / f"run-{'b' * 32}.pickle", cache / f"plan-{'c' * 32}.pickle"
+    left_by_a_killed_run = cache / f"{'a' * 16}-{'2' * 16}-index.pickle1234.tmp"
+    not_ours = cache / "notes.txt"
+    for path in [*old_version, *in_use_by_another_install, old_record, fresh_record, left_by_a_killed_run, not_ours]:
+        path.write_bytes(b"x")
+    aged = [*old_version, in_use_by_another_install[1], old_record, left_by_a_killed_run, not_ours]
+    for path in aged:
+        stamp = path.stat().st_mtime - week_and_a_day
+        os.utime(path, (stamp, stamp))
+
+    completed = _run(scaffold, cache)
+    assert completed.returncode in (0, 1), completed.stderr
+
+    remaining = {path.name for path in cache.iterdir()}
+    assert not any(path.name in remaining for path in [*old_version, old_record, left_by_a_killed_run])
+    # The other install's facts are old, but its index was written today: both stay.
+    assert all(path.name in remaining for path in [*in_use_by_another_install, fresh_record, not_ours])
+    assert any(name.endswith("-index.pickle") and name not in {p.name for p in in_use_by_another_install}
+               for name in remaining)  # this run's own cache was written

@@ -23,6 +23,12 @@ writes those, not every file's facts and entries again: saleor's 14 MB took 0.5 
 tree snapshot (snapshot.py: the last listing and each file's stat identity). Writes
 are atomic (a temporary file renamed over the old one), so concurrent runs never see
 half a file; the last writer wins. An unreadable or corrupt cache is ignored and rewritten.
+
+Each layerguard version (its code version: an upgrade, another install, an edited
+checkout) keeps files of its own, so a run that writes a project's cache whole also
+removes what nothing has used for a week (prune_stale): another version's files of any
+project once the newest of them is that old, run records and semgrep plans that old,
+and temporary files a killed run left behind a day ago.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+import time
 from pathlib import Path
 
 from layerguard.hashes import content_hash, sha256  # noqa: F401 (content_hash: re-exported)
@@ -39,6 +46,8 @@ FORMAT = 2  # 2: facts stored one by one (ModuleFacts.stored)
 _SECTIONS = ("signatures", "matches", "violations")  # of the index
 # The added facts are folded into the facts file once they are this share of it.
 FOLD_SHARE = 0.05
+STALE_SECONDS = 7 * 24 * 3600  # another version's files, run records, plans: unused this long
+STALE_TEMPORARY_SECONDS = 24 * 3600  # a killed run's temporary file
 
 
 def default_cache_dir() -> Path:
@@ -194,11 +203,53 @@ class Cache:
             }
             _atomic_write(self.index_file, index)
             self.added_index_file.unlink(missing_ok=True)
+            prune_stale(self.directory, code_version())
             self._stored_entries = sum(len(index[section]) for section in _SECTIONS)
             self._added = {section: {} for section in _SECTIONS}
             self._dirty_index = False
         except OSError:
             pass  # a read-only or full cache directory must not fail the check
+
+
+def prune_stale(directory: Path, current_version: str, now: float | None = None) -> list[str]:
+    """Remove what no run of this version will read and nothing has used for a while
+    (the module docstring); return the names removed. Another version is judged by the
+    newest of a project's files: two installs used in turn on one project (pre-commit's
+    own environment and the project's venv) keep each other's caches."""
+    now = time.time() if now is None else now
+    try:
+        entries = [(entry.name, entry.stat().st_mtime) for entry in os.scandir(directory) if entry.is_file()]
+    except OSError:
+        return []
+    newest: dict[tuple[str, str], float] = {}
+    for name, mtime in entries:
+        group = _version_group(name)
+        if group is not None and group[1] != current_version:
+            newest[group] = max(mtime, newest.get(group, 0.0))
+    removed = []
+    for name, mtime in entries:
+        group = _version_group(name)
+        if name.endswith(".tmp"):
+            stale = mtime < now - STALE_TEMPORARY_SECONDS
+        elif group is not None:
+            stale = group in newest and newest[group] < now - STALE_SECONDS
+        else:
+            stale = name.startswith(("run-", "plan-")) and mtime < now - STALE_SECONDS
+        if stale:
+            try:
+                os.unlink(os.path.join(directory, name))
+                removed.append(name)
+            except OSError:
+                pass  # another run removed or replaced it
+    return removed
+
+
+def _version_group(name: str) -> tuple[str, str] | None:
+    """(project key, code version) of a project's cache file (`KEY-VERSION-kind.pickle`)."""
+    parts = name.split("-", 2)
+    if len(parts) == 3 and len(parts[0]) == 16 and len(parts[1]) == 16 and name.endswith(".pickle"):
+        return parts[0], parts[1]
+    return None
 
 
 def _atomic_write(path: Path, data: dict) -> None:
