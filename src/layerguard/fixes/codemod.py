@@ -50,7 +50,9 @@ def apply(source: str, tree: ast.Module, moves: list[Move], services: dict[str, 
     result = Applied(source=source, services=dict(services))
     replacements: dict[cst.CSTNode, cst.CSTNode | None] = {}
     removals: list[tuple[str, tuple[str, str | None, str | None]]] = []
-    source_context = CodemodContext()
+    # The file's package, for libcst to read its relative imports (`from ..models import X`):
+    # without it an import only the moved code used stayed behind, unused.
+    source_context = CodemodContext(full_package_name=moves[0].source_package if moves else None)
     for move in moves:
         region = move.region
         nodes = [by_start.get((s.lineno, s.col_offset)) for s in region.statements]
