@@ -116,8 +116,12 @@ def service_module_path(project: ProjectModel, path: str) -> str | Refusal:
 
 
 def dotted_module(project: ProjectModel, source_path: str, target_path: str) -> tuple[str, str]:
-    """The dotted name of `target_path` (maybe a new file), from the checked file's own
-    dotted name; and the checked file's package, for its relative imports."""
+    """The dotted name `target_path` (maybe a new file) is imported by, from the checked
+    file's own dotted name; and the checked file's package, for its relative imports.
+    Where the checked file's name cannot reach the target (it sits in a directory without
+    `__init__.py` inside a package: taiga's `importers/asana/`, an app's `management/`),
+    both are named as Python imports them (import_name): a fix wrote `from ...services
+    import x` there."""
     module = project.modules_by_path[source_path]
     parts = module.name.split(".")
     source = PurePosixPath(source_path)
@@ -126,9 +130,28 @@ def dotted_module(project: ProjectModel, source_path: str, target_path: str) -> 
     for _ in range(depth):
         base = base.parent
     relative = PurePosixPath(posixpath.relpath(target_path, base.as_posix() if str(base) != "." else "."))
+    if ".." in relative.parts:
+        name = import_name(project, source_path)
+        return import_name(project, target_path), name if module.is_package else name.rpartition(".")[0]
     dotted = ".".join(relative.with_suffix("").parts)
     package = module.name if module.is_package else module.name.rpartition(".")[0]
     return dotted, package
+
+
+def import_name(project: ProjectModel, path: str) -> str:
+    """The dotted name Python imports `path` by: from its outermost package down, a
+    directory without `__init__.py` inside a package counted too (a namespace package:
+    taiga's `importers/asana/`, an app's `management/`); the project model names such a
+    module from below the gap only (`importer`)."""
+    parts = path.split("/")
+    directories = parts[:-1]
+    outermost = next((depth for depth in range(1, len(directories) + 1)
+                      if "/".join(directories[:depth]) + "/__init__.py" in project.modules_by_path), None)
+    module = parts[-1][:-3] if parts[-1].endswith(".py") else parts[-1]
+    names = directories[outermost - 1:] if outermost is not None else []
+    if module != "__init__" or not names:
+        names = [*names, module]
+    return ".".join(names)
 
 
 def _delivery_import(context: FileContext, region: Region) -> str | None:
