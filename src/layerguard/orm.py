@@ -63,6 +63,11 @@ COLLECTION_KINDS = ("queryset", "manager", "related", "list")
 FORMSET_OBJECT_LISTS = {"new_objects", "deleted_objects"}
 # Calls whose result is a model class layerguard cannot name: its manager is still a manager.
 MODEL_CLASS_CALLS = {"django.apps.apps.get_model", "django.apps.registry.apps.get_model"}
+# ... and calls that give model classes to iterate: `for model in apps.get_models():`.
+MODEL_CLASSES_CALLS = {"django.apps.apps.get_models", "django.apps.registry.apps.get_models"}
+# The app registry's configs, whose `get_models()` gives model classes too.
+APP_CONFIG_CALLS = {f"django.apps{registry}.apps.{call}" for registry in ("", ".registry")
+                    for call in ("get_app_config", "get_app_configs")}
 
 
 class ModelRelations(Protocol):
@@ -91,7 +96,10 @@ class OrmType:
     # functions (typemodel/solver.py): "list" (of instances), "tuple" (of `elements`),
     # "object" (an instance of the project class `model`, not a model: `request: AuthedRequest`);
     # "m2m-field": `Model.tags` on the class, whose `.through` is the model in `model`;
-    # "formset": an admin's model formset (`save_formset`), "tuple-list": a list of tuples of `elements`
+    # "formset": an admin's model formset (`save_formset`), "tuple-list": a list of tuples of `elements`;
+    # "classes": model classes to iterate (`(Order, Line)`, `apps.get_models()`), of `model` when
+    # all are one; "dict": a dict whose values are all `elements[0]`; "app-config"/"app-configs":
+    # Django's app registry entries, whose `get_models()` gives "classes"
     kind: str
     model: str | None  # qualified model name; None when the model is not known
     elements: tuple = ()
@@ -170,7 +178,7 @@ class OrmTyper:
                 return self.type_of(node.orelse, env)
             body = self.type_of(node.body, env)
             return body if body is not None and body == self.type_of(node.orelse, env) else None
-        if isinstance(node, (ast.Tuple, ast.List)) and node.elts \
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and node.elts \
                 and not any(isinstance(element, ast.Starred) for element in node.elts):
             return self._literal(node, env)
         if isinstance(node, ast.BoolOp):  # `doc.parent or doc`: one of its operands, so what they all agree on
@@ -188,6 +196,12 @@ class OrmTyper:
                 return base.elements[node.slice.value]
             if base and base.kind == "list" and not isinstance(node.slice, ast.Slice):
                 return OrmType("instance", base.model)
+            if base and base.kind == "classes" and not isinstance(node.slice, ast.Slice):
+                return OrmType("class", base.model)  # `MODELS[0]`
+            if base and base.kind == "dict":  # `MODELS_BY_NAME[name]`: any of its values
+                return base.elements[0]
+        if isinstance(node, ast.Dict):
+            return _dict_of(self, node, env)
         return None
 
     def _class_named(self, dotted: str) -> OrmType | None:
@@ -257,12 +271,7 @@ class OrmTyper:
                     return OrmType("instance", manager.model)
             return None
         if origin.kind == "loop":
-            if value and value.kind in COLLECTION_KINDS:
-                return OrmType("instance", value.model)
-            if value and value.kind == "tuple" and value.elements and value.elements[0] is not None \
-                    and value.elements[0].kind == "instance" and len(set(value.elements)) == 1:
-                return value.elements[0]  # `for order in (first, second)`
-            return None
+            return _element_of(value)
         if value is None and origin.kind == "assign" and origin.annotation:
             # `connect_to: Exercise | None = validated_data.get(...)`: what the author declared
             return self._type_of_origin(Origin("annotation", annotation=origin.annotation), env)
@@ -277,13 +286,9 @@ class OrmTyper:
         if isinstance(node, ast.Tuple):
             return OrmType("tuple", None, tuple(items)) if any(items) else None
         first = items[0]
-        if first is None or any(item != first for item in items[1:]):
-            return None
-        if first.kind == "instance":
-            return OrmType("list", first.model)
-        if first.kind == "tuple":
+        if first is not None and first.kind == "tuple" and all(item == first for item in items[1:]):
             return OrmType("tuple-list", None, first.elements)
-        return None
+        return _collection_of(common_model_type(items))
 
     def _loop_element(self, iterable: ast.AST, index: int, env: dict[str, Origin]) -> OrmType | None:
         """Element `index` of a tuple loop target: `for i, order in enumerate(orders)`,
@@ -303,8 +308,7 @@ class OrmTyper:
 
     def _item_of(self, iterable: ast.AST, env: dict[str, Origin]) -> OrmType | None:
         """What iterating `iterable` gives: an instance of a queryset's or list's model."""
-        value = self.type_of(_iterated(iterable), env)
-        return OrmType("instance", value.model) if value and value.kind in COLLECTION_KINDS else None
+        return _element_of(self.type_of(_iterated(iterable), env))
 
     def _parameter(self, origin: Origin) -> OrmType | None:
         """An unannotated parameter: `self` of a (non-model) class, else what every call site passes."""
@@ -456,6 +460,10 @@ class OrmTyper:
             if base is not None and base.kind in ("class", "instance") and base.model and self.framework \
                     and (tree := self.framework.tree_call(base.model, method, on_class=base.kind == "class")):
                 return tree  # `node.get_descendants()`, `Category.get_root_nodes()`
+            if base is not None and base.kind == "dict":
+                return _dict_call(base.elements[0], method, node)
+            if base is not None and base.kind == "app-config" and method == "get_models":
+                return OrmType("classes", None)  # `app_config.get_models()`
             if base is not None and base.kind == "class":
                 # `Order.from_cart(cart)`: a classmethod or staticmethod of a project model
                 if base.model and self.project.is_project_model(base.model):
@@ -499,6 +507,10 @@ class OrmTyper:
             return OrmType("class", self.project.model_of_lookup(reference))
         if qualified in MODEL_CLASS_CALLS:
             return OrmType("class", None)
+        if qualified in MODEL_CLASSES_CALLS:  # `apps.get_models()`: every model class, none known
+            return OrmType("classes", None)
+        if qualified in APP_CONFIG_CALLS:
+            return OrmType("app-config" if qualified.endswith("get_app_config") else "app-configs", None)
         if dotted in ("list", "sorted") and len(node.args) == 1 and not node.keywords:
             items = self.type_of(node.args[0], env)  # `list(Order.objects.filter(...))`
             if items and items.kind in COLLECTION_KINDS:
@@ -612,6 +624,63 @@ def _saves_instance(call: ast.Call, position: int) -> bool:
 
 def _is_none(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
+
+
+def common_model_type(items: list) -> OrmType | None:
+    """What a collection of `items` holds when each is a model instance, or each a model
+    class: `(Order, Line)` holds model classes, `[order, line]` model instances (of one
+    model when they agree on it, else of a model not known). Anything else (an element
+    not typed, a mix of classes and instances) is None."""
+    if not items or any(item is None for item in items):
+        return None
+    kind = items[0].kind
+    if kind not in ("instance", "class") or any(item.kind != kind for item in items[1:]):
+        return None
+    models = {item.model for item in items}
+    return OrmType(kind, models.pop() if len(models) == 1 else None)
+
+
+def _collection_of(item: OrmType | None) -> OrmType | None:
+    """A list (or set) of instances of one model, or of model classes."""
+    if item is None:
+        return None
+    return OrmType("list" if item.kind == "instance" else "classes", item.model)
+
+
+def _element_of(collection: OrmType | None) -> OrmType | None:
+    """What a loop over `collection` gives each time."""
+    if collection is None:
+        return None
+    if collection.kind in COLLECTION_KINDS:
+        return OrmType("instance", collection.model)
+    if collection.kind == "classes":
+        return OrmType("class", collection.model)
+    if collection.kind == "tuple":  # `for order in (first, second)`, `for model in (Order, Line)`
+        return common_model_type(list(collection.elements))
+    if collection.kind == "app-configs":
+        return OrmType("app-config", None)
+    return None
+
+
+def _dict_of(typer: "OrmTyper", node: ast.Dict, env) -> OrmType | None:
+    """`{"order": Order, "line": Line}`: a dict whose values are all model classes (or all
+    instances); its one element is what any value is. Keys are not followed."""
+    if not node.values or any(key is None for key in node.keys):  # `{**other}`: values not known
+        return None
+    value = common_model_type([typer.type_of(v, env.moved_to(v) if hasattr(env, "moved_to") else env)
+                               for v in node.values])
+    return OrmType("dict", None, (value,)) if value is not None else None
+
+
+def _dict_call(value: OrmType, method: str, call: ast.Call) -> OrmType | None:
+    """A dict of models' `get`, `pop`, `values()` and `items()`."""
+    if method in ("get", "pop") and call.args and (len(call.args) == 1 or _is_none(call.args[1])):
+        return value
+    if method == "values" and not call.args:
+        return _collection_of(value)
+    if method == "items" and not call.args:
+        return OrmType("tuple-list", None, (None, value))
+    return None
 
 
 def _iterated(node: ast.AST) -> ast.AST:

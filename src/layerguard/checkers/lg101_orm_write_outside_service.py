@@ -82,7 +82,12 @@ class OrmWriteOutsideService(Rule):
     with literal arguments (`"shop", "Order"` or `"shop.Order"`) names that model, as
     Django's does: django-oscar's loader, a project's own, at module level or in a function.
     A manager's or queryset's `.model` is its model class (`order.items.model(sku="x")` an
-    instance of it).
+    instance of it). Model classes or instances held in a collection are followed too: a
+    loop over a tuple, list or set literal of them, or over a module-level constant bound
+    once to one; a dict of them by key, its `get()`, `values()` and `items()`; `a, b = x, y`
+    element by element; and the app registry's `apps.get_models()` and
+    `get_app_config(...).get_models()`. A collection that mixes a model with anything
+    layerguard cannot type stays unknown.
 
     And on the arguments the framework fixes (typemodel/signatures.py): `obj` of an admin's
     `save_model` (an admin registered for a model, whatever third-party base it has),
@@ -1140,9 +1145,82 @@ class Importer:
                 def store(self, pk):
                     self.load(pk).save()  # expect
             """, path="shop/sync.py"),
+        # Model classes (or instances) held in a collection: a loop over a literal tuple,
+        # list or set of them, or over a module-level constant; a dict of them by key, its
+        # `get()`, `values()` and `items()`; and the app registry's `get_models()`.
+        Example("""
+            from django.apps import apps
+
+            from shop.models import Customer, Item, Order
+
+            PURGED = (Item, Order)
+            BY_KIND = {"order": Order, "item": Item}
+
+            def reset(request, kind):
+                for model in [Item, Order]:
+                    model.objects.all().delete()  # expect
+                for model in PURGED:
+                    model.objects.filter(pk=1).update(total=0)  # expect
+                BY_KIND[kind].objects.create()  # expect
+                BY_KIND.get(kind).objects.create()  # expect
+                for model in BY_KIND.values():
+                    model.objects.all().delete()  # expect
+                for name, model in BY_KIND.items():
+                    model.objects.all().delete()  # expect
+
+            def touch(request):
+                order, customer = Order.objects.first(), Customer.objects.first()
+                for obj in (order, customer):
+                    obj.save()  # expect
+                by_role = {"buyer": customer}
+                by_role["buyer"].delete()  # expect
+
+            def wipe(request):
+                for model in apps.get_models():
+                    model.objects.all().delete()  # expect
+                for config in apps.get_app_configs():
+                    for model in config.get_models():
+                        model.objects.all().delete()  # expect
+                for model in apps.get_app_config("shop").get_models():
+                    model.objects.all().delete()  # expect
+            """),
     ]
 
     VALID = [
+        # Collections that hold something other than models: form classes, plain dicts, a
+        # set's own `add`/`remove`, a dict of models' own `update`/`pop`; a collection mixing
+        # a model with a value layerguard cannot type; a name bound twice at module level.
+        Example("""
+            from shop.forms import OrderForm, TagForm
+            from shop.models import Order, Tag
+
+            FORMS = (OrderForm, TagForm)
+            DEFAULTS = {"a": 1}
+            MIXED = (Order, object)
+            TWICE = (Order,)
+            TWICE = (Tag,)
+
+            def edit(request, thing):
+                for form_class in FORMS:
+                    form_class(request.POST).save()
+                for options in ({"a": 1}, {"b": 2}):
+                    options.update(c=3)
+                DEFAULTS.update(b=2)
+                seen = {Order.objects.first()}
+                seen.add(Order.objects.last())
+                seen.remove(None)
+                by_kind = {"order": Order}
+                by_kind.update(tag=Tag)
+                by_kind.pop("order")
+                for model in (Order, thing):
+                    model.objects.all().delete()
+                for model in MIXED:
+                    model.objects.all().delete()
+                for model in TWICE:
+                    model.objects.all().delete()
+                for key in {"order": Order}:
+                    key.delete()
+            """, files={"shop/forms.py": "class OrderForm:\n    pass\n\n\nclass TagForm:\n    pass\n"}),
         # A plain class's `self.model` may be anything (a plain Serializer's `instance`: the
         # TotalSerializer example below); `Model.<attr>.values()` may be a dict's or a
         # choices class's; overrides that disagree on what they return leave the base's

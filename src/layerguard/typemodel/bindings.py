@@ -80,8 +80,36 @@ def latest_binding(context: FileContext, call: ast.AST, name: str) -> Origin | N
                 and (call.end_lineno, call.end_col_offset) <= (node.end_lineno, node.end_col_offset):
             consider(node.lineno, origin)  # a comprehension target, inside its comprehension
     if best is None and isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return _free_variable(context, scope, name)
+        return _free_variable(context, scope, name) or _module_constant(context, name)
     return best[1] if best else None
+
+
+COLLECTION_LITERALS = (ast.Tuple, ast.List, ast.Set, ast.Dict)
+
+
+def _module_constant(context: FileContext, name: str) -> Origin | None:
+    """A name a function reads but never binds, bound once in its module to a literal
+    collection (`MODELS = (Order, Line)`, `BY_KIND = {"order": Order}`): the function runs
+    after the module was loaded, so that literal is its value. A name bound more than once
+    at module level, or made `global` anywhere, is not followed."""
+    bindings = _scope_bindings(context, context.tree).get(name, ())
+    if len(bindings) != 1 or _declared_global(context, name):
+        return None
+    rule, node, origin = bindings[0]
+    if rule == "before-end" and origin.kind == "assign" and isinstance(origin.node, COLLECTION_LITERALS) \
+            and isinstance(node, ast.Assign) and len(node.targets) == 1:
+        return origin
+    return None
+
+
+def _declared_global(context: FileContext, name: str) -> bool:
+    memo = getattr(context, "memo", None)
+    names = memo.get("global_names") if memo is not None else None
+    if names is None:
+        names = {n for node in ast.walk(context.tree) if isinstance(node, ast.Global) for n in node.names}
+        if memo is not None:
+            memo["global_names"] = names
+    return name in names
 
 
 def _free_variable(context: FileContext, scope: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> Origin | None:
@@ -153,6 +181,10 @@ def _scope_bindings(context: FileContext, scope: ast.AST) -> dict[str, list[tupl
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     add(target.id, "before-end", node, Origin("assign", node.value))
+                elif isinstance(target, ast.Tuple) and _unpacks_elementwise(target, node.value):
+                    for element, value in zip(target.elts, node.value.elts):  # `order, customer = a, b`
+                        if isinstance(element, ast.Name):
+                            add(element.id, "before-end", node, Origin("assign", value))
                 elif isinstance(target, ast.Tuple) and target.elts:
                     first = target.elts[0].id if isinstance(target.elts[0], ast.Name) else None
                     if first is not None:
@@ -250,3 +282,9 @@ def walk_own_scope(scope: ast.AST):
         yield node
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             stack.extend(ast.iter_child_nodes(node))
+
+
+def _unpacks_elementwise(target: ast.Tuple, value: ast.expr) -> bool:
+    """`a, b = x, y`: each name takes the element at its position (no starred element)."""
+    return isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts) \
+        and not any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts))
