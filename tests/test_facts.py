@@ -209,3 +209,18 @@ def test_a_bug_of_layerguards_on_one_file_is_that_files_lg900_and_the_rest_is_ch
     monkeypatch.setenv("LAYERGUARD_DEBUG", "1")
     with pytest.raises(AttributeError):
         extract_facts(b"class Trigger:\n    pass\n")
+
+
+@pytest.mark.parametrize(("call", "reference"), [
+    ('apps.get_model("shop", "Order")', "shop.Order"),
+    ('apps.get_model("shop.Order")', "shop.Order"),
+    ('apps.get_model(app_label="shop", model_name="Order")', "shop.Order"),
+    ('apps.get_model("shop", model_name="Order", require_ready=False)', "shop.Order"),
+    ('get_model("shop", "Order")', "shop.Order"),  # django-oscar's loader
+    ('apps.get_model(label, "Order")', None),  # not literal
+    ('apps.get_model("shop", app_label="x")', None),  # two app labels: not Django's signature
+    ('apps.get_model("Order")', None),  # no app label
+    ('registry.get("shop", "Order")', None),
+])
+def test_a_literal_get_model_names_its_model_in_any_of_djangos_spellings(call, reference):
+    assert extract_facts(f"Model = {call}\n".encode()).model_lookups.get("Model") == reference

@@ -254,14 +254,53 @@ def model_lookup(node: ast.AST) -> str | None:
     """"orders.Order" for a call of a `get_model` with literal arguments, as Django's
     `apps.get_model("orders", "Order")` (or `("orders.Order")`) takes them; whichever
     function it is (django-oscar's `get_model` wraps Django's), the convention is the same."""
-    if not isinstance(node, ast.Call) or node.keywords or not 1 <= len(node.args) <= 2:
+    parts = _get_model_arguments(node)
+    if parts is None or not 1 <= len(parts) <= 2:
+        return None
+    reference = ".".join(parts)
+    return reference if reference.count(".") == 1 and all(reference.split(".")) else None
+
+
+def _get_model_arguments(node: ast.AST) -> list[str] | None:
+    """The literal strings a `get_model(...)` call names, positional then `app_label=` and
+    `model_name=` (Django's keywords; `require_ready=` changes nothing); None when any is
+    not a literal string or the call is not a `get_model`."""
+    if not isinstance(node, ast.Call):
         return None
     func = node.func
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
-    if name != "get_model" or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args):
+    if name != "get_model":
         return None
-    reference = ".".join(a.value for a in node.args)
-    return reference if reference.count(".") == 1 and all(reference.split(".")) else None
+    keywords = {k.arg: k.value for k in node.keywords if k.arg != "require_ready"}
+    if set(keywords) - {"app_label", "model_name"} or ("app_label" in keywords and node.args):
+        return None
+    values = [*node.args, *(keywords[k] for k in ("app_label", "model_name") if k in keywords)]
+    if not all(isinstance(v, ast.Constant) and isinstance(v.value, str) for v in values):
+        return None
+    return [v.value for v in values]
+
+
+def _app_config_lookup(node: ast.AST, label: str | None) -> str | None:
+    """"documents.Document" for `self.get_model("Document")` (or `model_name=`) in a method
+    of an AppConfig whose label is `label`: the app's own model, as Django's
+    `AppConfig.get_model` looks it up."""
+    if label is None or not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                             and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"):
+        return None
+    parts = _get_model_arguments(node)
+    return f"{label}.{parts[0]}" if parts is not None and len(parts) == 1 and "." not in parts[0] else None
+
+
+def _app_config_label(node: ast.ClassDef) -> str | None:
+    """The label of an AppConfig subclass: its `label`, else the last part of its `name`."""
+    if not any((dotted_name(base) or "").endswith("AppConfig") for base in node.bases):
+        return None
+    values = {target.id: statement.value.value for statement in node.body if isinstance(statement, ast.Assign)
+              for target in statement.targets if isinstance(target, ast.Name)
+              and isinstance(statement.value, ast.Constant) and isinstance(statement.value.value, str)}
+    if "label" in values:
+        return values["label"]
+    return values["name"].rsplit(".", 1)[-1] if "name" in values else None
 
 
 # The bytes that stand for a file that could not be read (see unreadable_source).
@@ -448,6 +487,10 @@ class _FactCollector(ast.NodeVisitor):
         self._scope: list[str] = []  # qualname parts
         self._class_stack: list[ClassFact | None] = []  # None marks a function scope
         self._function_depth = 0
+        # Per function, local names bound to a literal `get_model(...)`: "Order" -> "shop.Order",
+        # so a signal connected in `AppConfig.ready()` with `sender=Order` names its model.
+        self._local_lookups: list[dict[str, str]] = []
+        self._app_labels: list[str | None] = []  # the AppConfig label of each enclosing class
 
     def generic_visit(self, node: ast.AST) -> None:
         if isinstance(node, ast.stmt):
@@ -505,10 +548,16 @@ class _FactCollector(ast.NodeVisitor):
     # registrations: `post_save.connect(h, sender=M)`, `admin.site.register(M, A)` ------
     def visit_Expr(self, node: ast.Expr) -> None:
         call = node.value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and not call.args \
+                and call.func.attr == "connect" and (signal := dotted_name(call.func.value)):
+            keywords = {k.arg: k.value for k in call.keywords}  # `connect(receiver=h, sender=M)`
+            if (handler := dotted_name(keywords.get("receiver"))) is not None:
+                sender = self._sender(keywords["sender"]) if "sender" in keywords else None
+                self.facts.signal_connections.append((signal, handler, sender))
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.args:
             if call.func.attr == "connect" and (signal := dotted_name(call.func.value)) \
                     and (handler := dotted_name(call.args[0])):
-                sender = next((dotted_name(k.value) for k in call.keywords if k.arg == "sender"), None)
+                sender = next((self._sender(k.value) for k in call.keywords if k.arg == "sender"), None)
                 self.facts.signal_connections.append((signal, handler, sender))
             elif call.func.attr == "register" and len(call.args) >= 2 \
                     and (admin := dotted_name(call.args[1])):
@@ -516,9 +565,27 @@ class _FactCollector(ast.NodeVisitor):
                 self.facts.admin_registrations.extend((m, admin) for m in map(dotted_name, models) if m)
         self.generic_visit(node)
 
+    def _sender(self, node: ast.expr) -> str | None:
+        """A signal's `sender=`: a dotted name, or "@label.Model" for a model the app
+        registry gives (`apps.get_model(...)` in place or bound to a local name before)."""
+        if isinstance(node, ast.Name) and self._local_lookups and node.id in self._local_lookups[-1]:
+            return "@" + self._local_lookups[-1][node.id]
+        reference = self._lookup(node)
+        return "@" + reference if reference is not None else dotted_name(node)
+
+    def _lookup(self, node: ast.AST) -> str | None:
+        label = self._app_labels[-1] if self._app_labels else None
+        return model_lookup(node) or _app_config_lookup(node, label)
+
     # module-level aliases ---------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
         self._record_span(node)
+        if self._local_lookups and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            reference = self._lookup(node.value)
+            if reference is not None:
+                self._local_lookups[-1][node.targets[0].id] = reference
+            else:  # rebound: no longer the registry's model
+                self._local_lookups[-1].pop(node.targets[0].id, None)
         if not self._scope:
             self.facts.assigned.extend(t.id for t in node.targets if isinstance(t, ast.Name))
         if not self._scope and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -617,8 +684,10 @@ class _FactCollector(ast.NodeVisitor):
         self._record_span(node)
         self._scope.append(node.name)
         self._class_stack.append(cls)
+        self._app_labels.append(_app_config_label(node))
         for statement in node.body:
             self.visit(statement)
+        self._app_labels.pop()
         self._class_stack.pop()
         self._scope.pop()
         for decorator in node.decorator_list:
@@ -651,8 +720,10 @@ class _FactCollector(ast.NodeVisitor):
         self._scope.append(node.name)
         self._class_stack.append(None)
         self._function_depth += 1
+        self._local_lookups.append({})
         for statement in node.body:
             self.visit(statement)
+        self._local_lookups.pop()
         self._function_depth -= 1
         self._class_stack.pop()
         self._scope.pop()
@@ -681,8 +752,13 @@ def _receives(node: ast.expr) -> list[tuple[str, str | None]]:
         return []
     first = node.args[0]
     signals = first.elts if isinstance(first, (ast.List, ast.Tuple)) else [first]
-    sender = next((dotted_name(k.value) for k in node.keywords if k.arg == "sender"), None)
+    sender = next((_decorator_sender(k.value) for k in node.keywords if k.arg == "sender"), None)
     return [(signal, sender) for signal in map(dotted_name, signals) if signal]
+def _decorator_sender(node: ast.expr) -> str | None:
+    reference = model_lookup(node)
+    return "@" + reference if reference is not None else dotted_name(node)
+
+
 def _manager_parts(call: ast.Call) -> list[str]:
     """The classes a manager is made of: `M()`, `Q.as_manager()`, `M.from_queryset(Q)()`."""
     parts = []

@@ -79,7 +79,8 @@ class OrmWriteOutsideService(Rule):
     order in enumerate(orders)` and `zip(...)` too); what all operands of `a or b` agree on
     (`a if c else None` is `a`); and the manager of a model class held in a variable
     (`type[Order]`, `apps.get_model(...)`, `self.model.objects`). Any `get_model` called
-    with literal arguments (`"shop", "Order"` or `"shop.Order"`) names that model, as
+    with literal arguments (`"shop", "Order"`, `"shop.Order"` or `app_label=`/`model_name=`)
+    names that model, as
     Django's does: django-oscar's loader, a project's own, at module level or in a function.
     A manager's or queryset's `.model` is its model class (`order.items.model(sku="x")` an
     instance of it). Model classes or instances held in a collection are followed too: a
@@ -92,7 +93,10 @@ class OrmWriteOutsideService(Rule):
     And on the arguments the framework fixes (typemodel/signatures.py): `obj` of an admin's
     `save_model` (an admin registered for a model, whatever third-party base it has),
     `formset.save(commit=False)` in its `save_formset`, an admin action's `queryset`, a
-    `post_save` receiver's `instance` (an `m2m_changed` one's too), a `user_logged_in`
+    `post_save` receiver's `instance` (an `m2m_changed` one's too; connected by `@receiver`,
+    `connect(handler, ...)` or `connect(receiver=handler, ...)`, the sender a model class or
+    the app registry's `apps.get_model(...)`, an AppConfig's `self.get_model(...)`, or a
+    local name bound to one in `ready()`), a `user_logged_in`
     receiver's `user`, `Site.objects.get_current()`, `ContentType.objects.get_for_model()`,
     `authenticate()`, django-allauth adapters' `super().save_user(...)`, DRF's
     `perform_destroy(instance)`, `serializer.save()` in `perform_create` or on
@@ -1184,9 +1188,67 @@ class Importer:
                 for model in apps.get_app_config("shop").get_models():
                     model.objects.all().delete()  # expect
             """),
+        # Receivers connected in `AppConfig.ready()` to a model the app registry gives:
+        # `sender=apps.get_model(...)` (positional or keyword arguments), a local name bound
+        # to one, the config's own `self.get_model(...)`, and `connect(receiver=...)`.
+        Example("""
+            def item_saved(sender, instance, **kwargs):
+                instance.order.save()  # expect
+
+            def order_saved(sender, instance, **kwargs):
+                instance.items.update(sku="x")  # expect
+
+            def order_deleted(sender, instance, **kwargs):
+                instance.customer.orders.all().delete()  # expect
+
+            def customer_saved(sender, instance, **kwargs):
+                instance.orders.update(paid=True)  # expect
+            """, path="shop/handlers.py", files={"shop/apps.py": """\
+from django.apps import AppConfig, apps
+from django.db.models import signals
+
+from shop import handlers
+
+
+def connect_signals():
+    signals.post_save.connect(handlers.item_saved, sender=apps.get_model("shop", "Item"))
+    Order = apps.get_model(app_label="shop", model_name="Order")
+    signals.post_save.connect(handlers.order_saved, sender=Order)
+
+
+class ShopConfig(AppConfig):
+    name = "project.shop"
+    label = "shop"
+
+    def ready(self):
+        connect_signals()
+        signals.post_delete.connect(receiver=handlers.order_deleted, sender=apps.get_model("shop.Order"))
+        Customer = self.get_model(model_name="Customer")
+        signals.post_save.connect(dispatch_uid="c", receiver=handlers.customer_saved, sender=Customer)
+"""}),
     ]
 
     VALID = [
+        # A name that held the registry's model and was rebound before `connect()` names
+        # something else: the receiver's `instance` is some model, its `items` unknown.
+        Example("""
+            def order_saved(sender, instance, **kwargs):
+                instance.items.update(sku="x")
+            """, path="shop/handlers.py", files={"shop/apps.py": """\
+from django.apps import AppConfig, apps
+from django.db.models import signals
+
+from shop import handlers, registry
+
+
+class ShopConfig(AppConfig):
+    name = "shop"
+
+    def ready(self):
+        Order = apps.get_model("shop", "Order")
+        Order = registry.swapped(Order)
+        signals.post_save.connect(handlers.order_saved, sender=Order)
+""", "shop/registry.py": "def swapped(model):\n    return model\n"}),
         # Collections that hold something other than models: form classes, plain dicts, a
         # set's own `add`/`remove`, a dict of models' own `update`/`pop`; a collection mixing
         # a model with a value layerguard cannot type; a name bound twice at module level.

@@ -176,6 +176,8 @@ class FrameworkTypes:
         filled[parameter] = model
 
     def _model(self, module: ModuleInfo, dotted: str) -> str | None:
+        if dotted.startswith("@"):  # the app registry's `get_model("shop", "Order")`
+            return self.project.model_of_lookup(dotted[1:])
         qualified = self.project.resolve(module, dotted)
         return qualified if self.project.is_model_class(qualified) else None
 
